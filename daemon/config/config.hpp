@@ -1,0 +1,89 @@
+#pragma once
+// The daemon's configuration (SPEC section 3) as a plain value. Loading is
+// the only place that knows YAML; everything else reads these fields.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hosts_parser.hpp"  // SitePrefix
+#include "ip.hpp"
+#include "site.hpp"          // Mode
+
+namespace dvpn::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class HostKeyPolicy { strict, accept_new };
+enum class LogTarget { stderr_, syslog };
+enum class LogLevel { debug, info, warning, error };
+
+struct SshConfig {
+  std::string user = "dvpn";
+  std::uint16_t port = 22;
+  std::string identity = "/etc/dvpn/id_ed25519";
+  std::string known_hosts = "/etc/dvpn/known_hosts";
+  HostKeyPolicy host_key_policy = HostKeyPolicy::strict;
+  hostsdb::Mode mode = hostsdb::Mode::netcat;
+  std::string command = "nc {host} {port}";
+  Duration connect_timeout = std::chrono::seconds(5);
+  Duration keepalive = std::chrono::seconds(15);
+  unsigned max_channels_per_session = 10;          // exec (netcat) channels
+  unsigned max_direct_channels_per_session = 2000; // direct-tcpip channels
+  unsigned max_sessions_per_gateway = 8;
+  Duration idle_timeout = std::chrono::seconds(60);
+  std::uint32_t window_size = 1u << 20;            // bytes we let the far end send ahead
+};
+
+struct Config {
+  std::string path;  // the file it came from ("" for built-in defaults)
+  std::vector<std::string> listen = {"0.0.0.0:7007", "[::]:7007"};
+  std::vector<std::string> hosts = {"/etc/hosts", "/etc/dvpn/hosts.d"};
+  hostsdb::SitePrefix site_prefix;
+  std::vector<hostsdb::Prefix> vpn_networks = {*hostsdb::Prefix::parse("10.0.0.0/8").prefix};
+  std::vector<hostsdb::Prefix> local_subnets;
+  SshConfig ssh;
+  unsigned max_connections = 20000;                 // limits.max_connections
+  Duration shutdown_grace = std::chrono::seconds(10);  // limits.shutdown_grace
+  LogLevel log_level = LogLevel::info;
+  LogTarget log_target = LogTarget::stderr_;
+  std::string control_socket = "/run/dvpn/control.sock";
+  std::string run_as = "dvpnd";                     // "" = keep the starting user
+};
+
+// A config error: "FILE:LINE:COL: what was wrong, expected FORM".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads and validates a YAML file; throws ConfigError. An empty file gives the defaults.
+Config load_config_file(const std::string& path);
+// The same from text already in memory (`name` is used in messages).
+Config parse_config(const std::string& text, const std::string& name);
+
+// Value parsers shared with the rest of the daemon; nullopt if malformed.
+std::optional<Duration> parse_duration(std::string_view text);  // "5s" "250ms" "1m" "2h"
+std::optional<std::uint64_t> parse_size(std::string_view text); // "65536" "64KiB" "1MiB" "1GiB"
+
+// One `listen:` entry split into its parts.
+struct ListenAddress {
+  hostsdb::Ip ip;
+  std::uint16_t port = 0;
+};
+// Parses "0.0.0.0:7007" or "[::]:7007" (IPv6 only in brackets, port 1-65535).
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
+
+// Checks an ssh.command template: "" if it has {host} and {port} and no other
+// {word} placeholder, else what is wrong ("has no {port} placeholder").
+std::string check_command_template(std::string_view command);
+
+// The spellings the config file uses, for --check and log output.
+const char* to_string(HostKeyPolicy policy) noexcept;
+const char* to_string(LogLevel level) noexcept;
+const char* to_string(LogTarget target) noexcept;
+
+}  // namespace dvpn::config

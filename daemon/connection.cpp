@@ -1,0 +1,86 @@
+#include "connection.hpp"
+
+#include <unistd.h>
+
+#include <iomanip>
+#include <sstream>
+
+#include "log.hpp"
+#include "net/socket_options.hpp"
+
+namespace dvpn {
+
+void ConnectionTracker::add(int fd) {
+  live_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mu_);
+  fds_.insert(fd);
+}
+
+void ConnectionTracker::forget_fd(int fd) {
+  std::lock_guard lock(mu_);
+  fds_.erase(fd);
+}
+
+void ConnectionTracker::remove() { live_.fetch_sub(1, std::memory_order_relaxed); }
+
+void ConnectionTracker::reset_all() {
+  std::lock_guard lock(mu_);
+  for (int fd : fds_) net::set_reset_on_close(fd);
+}
+
+std::string endpoint_text(const hostsdb::Ip& ip, std::uint16_t port) {
+  if (ip.is_v4()) return ip.to_string() + ":" + std::to_string(port);
+  return "[" + ip.to_string() + "]:" + std::to_string(port);
+}
+
+Connection::Connection(tcp::socket client, std::shared_ptr<ConnectionTracker> tracker)
+    : client_(std::move(client)), tracker_(std::move(tracker)), fd_(client_.native_handle()) {
+  tracker_->add(fd_);
+  boost::system::error_code ec;
+  auto peer = client_.remote_endpoint(ec);
+  if (!ec) {
+    auto addr = peer.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
+    client_text_ = addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(peer.port())
+                                : addr.to_string() + ":" + std::to_string(peer.port());
+  } else {
+    client_text_ = "?";
+  }
+}
+
+Connection::~Connection() {
+  if (!finished_) finish({"dropped", true});
+  tracker_->remove();
+}
+
+void Connection::set_target(Target target, hostsdb::RouteTablePtr table) {
+  target_ = std::move(target);
+  table_ = std::move(table);
+}
+
+std::string Connection::destination_text() const { return endpoint_text(target_.ip, target_.port); }
+
+void Connection::finish(const Ending& ending) {
+  if (finished_) return;
+  finished_ = true;
+  boost::system::error_code ignored;
+  tracker_->forget_fd(fd_);
+  if (ending.reset) net::set_reset_on_close(fd_);
+  client_.close(ignored);
+  const log::Level level = ending.quiet ? log::Level::debug
+                           : ending.reset && ending.reason != "ok" ? log::Level::warning
+                                                                   : log::Level::info;
+  if (!log::enabled(level)) return;
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  std::ostringstream line;
+  line << "conn " << client_text_ << " -> " << destination_text();
+  if (target_.site) {
+    line << " site=" << (target_.site->name.empty() ? target_.site->origin : target_.site->name)
+         << " mode=" << hostsdb::to_string(target_.mode);
+  }
+  line << " up=" << bytes_up << " down=" << bytes_down << " time=" << std::fixed << std::setprecision(3)
+       << elapsed << "s end=" << ending.reason << (ending.reset ? " (reset)" : "");
+  log::Line(level) << line.str();
+}
+
+}  // namespace dvpn

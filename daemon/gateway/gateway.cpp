@@ -1,0 +1,251 @@
+#include "gateway.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "log.hpp"
+
+namespace dvpn::gateway {
+namespace {
+
+constexpr Duration first_backoff{1000};
+constexpr Duration max_backoff{30000};
+constexpr Duration refused_pause{200};
+constexpr int max_retries = 5;
+
+}  // namespace
+
+Gateway::Gateway(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const ssh::SessionSettings> settings,
+                 Limits limits)
+    : io_(io),
+      strand_(boost::asio::make_strand(io)),
+      key_(std::move(key)),
+      settings_(std::move(settings)),
+      limits_(limits),
+      wait_timer_(strand_) {}
+
+void Gateway::submit(std::shared_ptr<ssh::Tunnel> tunnel) {
+  stat_connections_.fetch_add(1, std::memory_order_relaxed);
+  boost::asio::post(strand_, [self = shared_from_this(), tunnel = std::move(tunnel)]() mutable {
+    self->waiting_.push_back(std::move(tunnel));
+    self->dispatch();
+  });
+}
+
+Gateway::Slot* Gateway::find(std::uint64_t session_id) {
+  for (auto& slot : slots_)
+    if (slot.session->id() == session_id) return &slot;
+  return nullptr;
+}
+
+Gateway::Slot* Gateway::pick(hostsdb::Mode mode) {
+  const auto now = Clock::now();
+  Slot* best = nullptr;
+  for (auto& slot : slots_) {
+    if (!slot.ready || slot.refused_until > now) continue;
+    bool has_room = mode == hostsdb::Mode::netcat ? slot.exec < limits_.exec_channels_per_session
+                                                  : slot.direct < limits_.direct_channels_per_session;
+    if (!has_room) continue;
+    if (!best || slot.exec + slot.direct < best->exec + best->direct) best = &slot;
+  }
+  return best;
+}
+
+bool Gateway::want_another_session() const {
+  if (connecting_ || slots_.size() >= limits_.sessions || Clock::now() < retry_after_) return false;
+  if (!waiting_.empty()) return true;
+  // Spread busy channels over a few sessions: each session runs on one
+  // thread at a time, so one session per core lets busy streams use them all.
+  if (slots_.size() >= limits_.spread_sessions) return false;
+  return std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready && s.exec + s.direct > 0; });
+}
+
+void Gateway::dispatch() {
+  while (!waiting_.empty()) {
+    std::shared_ptr<ssh::Tunnel> tunnel = waiting_.front();
+    Slot* slot = pick(tunnel->mode());
+    if (!slot) break;
+    waiting_.pop_front();
+    (tunnel->mode() == hostsdb::Mode::netcat ? slot->exec : slot->direct)++;
+    stat_channels_.fetch_add(1, std::memory_order_relaxed);
+    if (slot->idle_timer) slot->idle_timer->cancel();
+    slot->session->adopt(std::move(tunnel));
+  }
+  if (want_another_session()) start_session();
+  if (!waiting_.empty() && !connecting_ && Clock::now() < retry_after_ && pick(waiting_.front()->mode()) == nullptr &&
+      slots_.empty()) {
+    std::string why;
+    {
+      std::lock_guard lock(error_mu_);
+      why = last_error_;
+    }
+    reject_waiting("gateway-unreachable: " + key_.to_string() + " (retrying after backoff; last error: " + why + ")");
+  }
+  stat_waiting_.store(static_cast<unsigned>(waiting_.size()), std::memory_order_relaxed);
+  arm_wait_timer();
+}
+
+void Gateway::start_session() {
+  connecting_ = true;
+  auto session = std::make_shared<ssh::Session>(io_, key_, settings_, weak_from_this());
+  Slot slot;
+  slot.session = session;
+  slots_.push_back(std::move(slot));
+  stat_sessions_.store(static_cast<unsigned>(slots_.size()), std::memory_order_relaxed);
+  DVPN_LOG(debug) << "gateway " << key_.to_string() << ": opening session " << session->id();
+  session->start();
+}
+
+void Gateway::reject_waiting(const std::string& reason) {
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& tunnel : waiting) tunnel->reject(reason);
+  stat_waiting_.store(0, std::memory_order_relaxed);
+}
+
+void Gateway::arm_wait_timer() {
+  if (waiting_.empty()) {
+    wait_timer_.cancel();
+    return;
+  }
+  // Requeued tunnels go to the front, so the front always has the oldest deadline.
+  wait_timer_.expires_at(waiting_.front()->deadline());
+  wait_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->on_wait_timer();
+  });
+}
+
+void Gateway::on_wait_timer() {
+  const auto now = Clock::now();
+  bool gateway_down = slots_.empty() || std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready; });
+  while (!waiting_.empty() && waiting_.front()->deadline() <= now) {
+    auto tunnel = std::move(waiting_.front());
+    waiting_.pop_front();
+    tunnel->reject(gateway_down ? "gateway-unreachable: no SSH session to " + key_.to_string() + " within connect_timeout"
+                                : "timeout: every channel to " + key_.to_string() + " busy for connect_timeout");
+  }
+  if (!gateway_down) {
+    static log::RateLimit limit(5000);
+    unsigned long suppressed = 0;
+    if (limit.allow(suppressed)) {
+      DVPN_LOG(warning) << "gateway " << key_.to_string() << ": all " << slots_.size()
+                        << " sessions at their channel limit; connections waited connect_timeout and were reset"
+                        << (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+    }
+  }
+  stat_waiting_.store(static_cast<unsigned>(waiting_.size()), std::memory_order_relaxed);
+  arm_wait_timer();
+}
+
+void Gateway::arm_idle_timer(Slot& slot) {
+  if (!slot.idle_timer) slot.idle_timer = std::make_shared<boost::asio::steady_timer>(strand_);
+  slot.idle_timer->expires_after(limits_.idle_timeout);
+  std::uint64_t id = slot.session->id();
+  slot.idle_timer->async_wait([self = shared_from_this(), id](const boost::system::error_code& ec) {
+    if (ec) return;
+    Slot* slot = self->find(id);
+    if (!slot || slot->exec + slot->direct > 0) return;
+    auto session = slot->session;
+    std::erase_if(self->slots_, [id](const Slot& s) { return s.session->id() == id; });
+    self->stat_sessions_.store(static_cast<unsigned>(self->slots_.size()), std::memory_order_relaxed);
+    session->close_idle();
+  });
+}
+
+void Gateway::record_failure(const std::string& why) {
+  stat_failures_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(error_mu_);
+  last_error_ = why;
+}
+
+void Gateway::on_session_ready(std::uint64_t session_id) {
+  boost::asio::post(strand_, [self = shared_from_this(), session_id] {
+    Slot* slot = self->find(session_id);
+    if (!slot) return;
+    slot->ready = true;
+    self->connecting_ = false;
+    self->backoff_ = Duration{0};
+    self->retry_after_ = {};
+    self->dispatch();
+    slot = self->find(session_id);  // dispatch may have grown slots_
+    if (slot && slot->exec + slot->direct == 0) self->arm_idle_timer(*slot);
+  });
+}
+
+void Gateway::on_session_ended(std::uint64_t session_id, bool was_ready, const std::string& why) {
+  boost::asio::post(strand_, [self = shared_from_this(), session_id, was_ready, why] {
+    Slot* slot = self->find(session_id);
+    if (!slot) return;  // closed for idleness: already forgotten
+    self->stat_channels_.fetch_sub(slot->exec + slot->direct, std::memory_order_relaxed);
+    if (slot->idle_timer) slot->idle_timer->cancel();
+    std::erase_if(self->slots_, [session_id](const Slot& s) { return s.session->id() == session_id; });
+    self->stat_sessions_.store(static_cast<unsigned>(self->slots_.size()), std::memory_order_relaxed);
+    self->record_failure(why);
+    if (was_ready) {
+      DVPN_LOG(warning) << "gateway " << self->key_.to_string() << ": session " << session_id << " died: " << why;
+    } else {
+      self->connecting_ = false;
+      self->backoff_ = std::min(max_backoff, self->backoff_.count() ? self->backoff_ * 2 : first_backoff);
+      self->retry_after_ = Clock::now() + self->backoff_;
+      DVPN_LOG(error) << "gateway " << self->key_.to_string() << ": " << why << " (next attempt in "
+                      << self->backoff_.count() / 1000.0 << "s)";
+      if (self->slots_.empty()) self->reject_waiting("gateway-unreachable: " + why);
+    }
+    self->dispatch();
+  });
+}
+
+void Gateway::on_session_full(std::uint64_t session_id, std::shared_ptr<ssh::Tunnel> tunnel) {
+  boost::asio::post(strand_, [self = shared_from_this(), session_id, tunnel = std::move(tunnel)]() mutable {
+    if (Slot* slot = self->find(session_id)) {
+      slot->exec--;
+      slot->refused_until = Clock::now() + refused_pause;
+      self->stat_channels_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (++tunnel->retries > max_retries) {
+      tunnel->reject("far-end-refused: " + self->key_.to_string() + " refused a session channel " +
+                     std::to_string(max_retries) + " times (" + tunnel->open_error() + ")");
+    } else {
+      self->waiting_.push_front(std::move(tunnel));
+    }
+    self->dispatch();
+  });
+}
+
+void Gateway::on_channel_released(std::uint64_t session_id, hostsdb::Mode mode, std::uint64_t up, std::uint64_t down) {
+  stat_up_.fetch_add(up, std::memory_order_relaxed);
+  stat_down_.fetch_add(down, std::memory_order_relaxed);
+  boost::asio::post(strand_, [self = shared_from_this(), session_id, mode] {
+    Slot* slot = self->find(session_id);
+    if (!slot) return;
+    (mode == hostsdb::Mode::netcat ? slot->exec : slot->direct)--;
+    self->stat_channels_.fetch_sub(1, std::memory_order_relaxed);
+    if (slot->exec + slot->direct == 0) self->arm_idle_timer(*slot);
+    self->dispatch();
+  });
+}
+
+void Gateway::shutdown(const std::string& why) {
+  boost::asio::post(strand_, [self = shared_from_this(), why] {
+    self->reject_waiting(why);
+    for (auto& slot : self->slots_) slot.session->abort(why);
+  });
+}
+
+Stats Gateway::stats() const {
+  Stats s;
+  s.endpoint = key_.to_string();
+  s.sessions = stat_sessions_.load(std::memory_order_relaxed);
+  s.channels = stat_channels_.load(std::memory_order_relaxed);
+  s.waiting = stat_waiting_.load(std::memory_order_relaxed);
+  s.connections = stat_connections_.load(std::memory_order_relaxed);
+  s.bytes_up = stat_up_.load(std::memory_order_relaxed);
+  s.bytes_down = stat_down_.load(std::memory_order_relaxed);
+  s.failures = stat_failures_.load(std::memory_order_relaxed);
+  std::lock_guard lock(error_mu_);
+  s.last_error = last_error_;
+  return s;
+}
+
+}  // namespace dvpn::gateway

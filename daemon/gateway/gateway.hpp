@@ -1,0 +1,107 @@
+#pragma once
+// The pool of SSH sessions to one remote gateway (one endpoint): sessions
+// open lazily with one handshake in flight, channels spread over up to
+// max_sessions_per_gateway sessions within the per-session channel limits,
+// connections wait (up to connect_timeout) for a free channel, idle sessions
+// close, and failed handshakes back off.
+//
+// All pool state lives on the pool's strand; sessions report through
+// SessionObserver and the pool re-posts their news onto its strand.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ssh/session.hpp"
+#include "ssh/tunnel.hpp"
+
+namespace dvpn::gateway {
+
+using Duration = std::chrono::milliseconds;
+
+struct Limits {
+  unsigned exec_channels_per_session = 10;
+  unsigned direct_channels_per_session = 2000;
+  unsigned sessions = 8;
+  unsigned spread_sessions = 2;  // sessions opened early so busy channels use every core
+  Duration idle_timeout{60000};
+  Duration connect_timeout{5000};
+};
+
+// A snapshot for the status view.
+struct Stats {
+  std::string endpoint;
+  unsigned sessions = 0;
+  unsigned channels = 0;
+  unsigned waiting = 0;
+  std::uint64_t connections = 0;
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  std::uint64_t failures = 0;
+  std::string last_error;
+};
+
+class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this<Gateway> {
+ public:
+  Gateway(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const ssh::SessionSettings> settings,
+          Limits limits);
+
+  // Carries the tunnel's connection, or resets it (thread-safe).
+  void submit(std::shared_ptr<ssh::Tunnel> tunnel);
+  // Resets everything (daemon shutdown).
+  void shutdown(const std::string& why);
+  Stats stats() const;
+
+  void on_session_ready(std::uint64_t session_id) override;
+  void on_session_ended(std::uint64_t session_id, bool was_ready, const std::string& why) override;
+  void on_session_full(std::uint64_t session_id, std::shared_ptr<ssh::Tunnel> tunnel) override;
+  void on_channel_released(std::uint64_t session_id, hostsdb::Mode mode, std::uint64_t up,
+                           std::uint64_t down) override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Slot {
+    std::shared_ptr<ssh::Session> session;
+    bool ready = false;
+    unsigned exec = 0, direct = 0;
+    Clock::time_point refused_until{};  // the far end just refused a channel: skip it briefly
+    std::shared_ptr<boost::asio::steady_timer> idle_timer;
+  };
+
+  void dispatch();
+  Slot* pick(hostsdb::Mode mode);
+  Slot* find(std::uint64_t session_id);
+  bool want_another_session() const;
+  void start_session();
+  void reject_waiting(const std::string& reason);
+  void arm_wait_timer();
+  void on_wait_timer();
+  void arm_idle_timer(Slot& slot);
+  void record_failure(const std::string& why);
+
+  boost::asio::io_context& io_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  GatewayKey key_;
+  std::shared_ptr<const ssh::SessionSettings> settings_;
+  Limits limits_;
+  std::vector<Slot> slots_;
+  std::deque<std::shared_ptr<ssh::Tunnel>> waiting_;
+  boost::asio::steady_timer wait_timer_;
+  bool connecting_ = false;
+  Clock::time_point retry_after_{};
+  Duration backoff_{0};
+
+  std::atomic<unsigned> stat_sessions_{0}, stat_channels_{0}, stat_waiting_{0};
+  std::atomic<std::uint64_t> stat_connections_{0}, stat_up_{0}, stat_down_{0}, stat_failures_{0};
+  mutable std::mutex error_mu_;
+  std::string last_error_;
+};
+
+}  // namespace dvpn::gateway

@@ -1,0 +1,30 @@
+#pragma once
+// Every gateway pool, by endpoint. Pools are created on first use, so the
+// daemon's cost follows the sites that carry traffic, not the size of the map.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "gateway.hpp"
+
+namespace dvpn::gateway {
+
+class Registry {
+ public:
+  Registry(boost::asio::io_context& io, std::shared_ptr<const ssh::SessionSettings> settings, Limits limits)
+      : io_(io), settings_(std::move(settings)), limits_(limits) {}
+
+  std::shared_ptr<Gateway> get(const GatewayKey& key);
+  void for_each(const std::function<void(Gateway&)>& fn);
+
+ private:
+  boost::asio::io_context& io_;
+  std::shared_ptr<const ssh::SessionSettings> settings_;
+  Limits limits_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<Gateway>> gateways_;
+};
+
+}  // namespace dvpn::gateway

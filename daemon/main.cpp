@@ -1,0 +1,161 @@
+// dvpnd: parses the command line, loads the config and the hosts map, and
+// either answers a one-shot question (--check, --lookup, ...) or runs the server.
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <libssh2.h>
+
+#include "cli.hpp"
+#include "config.hpp"
+#include "firewall_params.hpp"
+#include "loader.hpp"
+#include "log.hpp"
+#include "lookup.hpp"
+#include "server.hpp"
+#include "ssh/identity.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_runtime = 1;
+constexpr int exit_usage = 2;
+
+// Paths in the config are relative to the config file's directory, so an
+// example tree works wherever it is checked out.
+void anchor_paths(dvpn::config::Config& cfg) {
+  if (cfg.path.empty()) return;
+  auto base = std::filesystem::absolute(cfg.path).parent_path();
+  auto anchor = [&](std::string& path) {
+    if (!path.empty() && std::filesystem::path(path).is_relative()) path = (base / path).lexically_normal().string();
+  };
+  for (auto& source : cfg.hosts) anchor(source);
+  anchor(cfg.ssh.identity);
+  anchor(cfg.ssh.known_hosts);
+  anchor(cfg.control_socket);
+}
+
+dvpn::log::Level log_level(dvpn::config::LogLevel level) {
+  switch (level) {
+    case dvpn::config::LogLevel::debug: return dvpn::log::Level::debug;
+    case dvpn::config::LogLevel::info: return dvpn::log::Level::info;
+    case dvpn::config::LogLevel::warning: return dvpn::log::Level::warning;
+    case dvpn::config::LogLevel::error: return dvpn::log::Level::error;
+  }
+  return dvpn::log::Level::info;
+}
+
+void drop_privileges(const std::string& user) {
+  if (user.empty() || geteuid() != 0) return;
+  const passwd* pw = getpwnam(user.c_str());
+  if (!pw) throw std::runtime_error("run_as: no such user \"" + user + "\"");
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+    throw std::runtime_error("cannot drop privileges to \"" + user + "\"");
+}
+
+int check(const dvpn::config::Config& cfg, const dvpn::hostsdb::LoadResult& hosts) {
+  int problems = static_cast<int>(hosts.diags.size());
+  for (const auto& diag : hosts.diags) std::cerr << diag.to_string() << "\n";
+  if (std::filesystem::exists(cfg.ssh.identity)) {
+    if (auto problem = dvpn::ssh::identity_problem(cfg.ssh.identity)) {
+      std::cerr << *problem << "\n";
+      ++problems;
+    }
+  } else {
+    std::cout << "note: identity " << cfg.ssh.identity << " does not exist yet (ssh-keygen -t ed25519 -N '' -f "
+              << cfg.ssh.identity << ")\n";
+  }
+  if (problems) {
+    std::cerr << cfg.path << ": " << problems << " problem" << (problems == 1 ? "" : "s") << "\n";
+    return exit_usage;
+  }
+  std::cout << cfg.path << ": ok, " << hosts.table.size() << " sites\n";
+  return exit_ok;
+}
+
+int run(const dvpn::Options& opts) {
+  dvpn::config::Config cfg;
+  try {
+    cfg = dvpn::config::load_config_file(opts.config_path);
+  } catch (const dvpn::config::ConfigError& e) {
+    std::cerr << "dvpnd: " << e.what() << "\n";
+    return exit_usage;
+  }
+  anchor_paths(cfg);
+  if (opts.action == dvpn::Options::Action::firewall_params) {
+    try {
+      std::cout << dvpn::firewall::params_text(cfg);
+    } catch (const std::exception& e) {
+      std::cerr << "dvpnd: " << e.what() << "\n";
+      return exit_usage;
+    }
+    return exit_ok;
+  }
+  dvpn::hostsdb::LoadResult hosts = dvpn::hostsdb::load_sources(cfg.hosts, cfg.site_prefix);
+  if (opts.action == dvpn::Options::Action::check) return check(cfg, hosts);
+  if (opts.action == dvpn::Options::Action::lookup) {
+    auto query = dvpn::parse_lookup_query(opts.lookup_target);
+    if (!query) {
+      std::cerr << "dvpnd: --lookup \"" << opts.lookup_target << "\": expected ADDR, ADDR:PORT or [ADDR6]:PORT\n";
+      return exit_usage;
+    }
+    bool found = false;
+    std::cout << dvpn::describe_lookup(cfg, hosts.table, *query, found);
+    return found ? exit_ok : exit_runtime;
+  }
+
+  dvpn::log::setup(log_level(cfg.log_level),
+                   cfg.log_target == dvpn::config::LogTarget::syslog && !opts.foreground ? dvpn::log::Target::syslog
+                                                                                         : dvpn::log::Target::stderr_);
+  for (const auto& diag : hosts.diags) DVPN_LOG(warning) << diag.to_string();
+  if (hosts.has_errors()) {
+    std::cerr << "dvpnd: error: cannot read every hosts source (see above)\n";
+    return exit_usage;
+  }
+  if (auto problem = dvpn::ssh::identity_problem(cfg.ssh.identity)) {
+    std::cerr << "dvpnd: error: " << *problem << "\n";
+    return exit_usage;
+  }
+  try {
+    libssh2_init(0);  // once, before any thread starts
+    auto table = std::make_shared<const dvpn::hostsdb::RouteTable>(std::move(hosts.table));
+    dvpn::Server server(cfg, std::move(table));
+    drop_privileges(cfg.run_as);
+    int code = server.run();
+    std::fflush(nullptr);
+    // Connections cut at the end of the grace period are already set to
+    // reset; skip tearing down libssh2 sessions of a process that is leaving.
+    _exit(code);
+  } catch (const std::exception& e) {
+    std::cerr << "dvpnd: error: " << e.what() << "\n";
+    return exit_runtime;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = dvpn::parse_options(args);
+  if (!parsed.options) {
+    std::cerr << "dvpnd: " << parsed.error << "\n" << dvpn::usage_text();
+    return exit_usage;
+  }
+  const dvpn::Options& opts = *parsed.options;
+  switch (opts.action) {
+    case dvpn::Options::Action::help:
+      std::cout << dvpn::usage_text();
+      return exit_ok;
+    case dvpn::Options::Action::version:
+      std::cout << "dvpnd " << DVPN_VERSION << " (libssh2 " << LIBSSH2_VERSION << ")\n";
+      return exit_ok;
+    case dvpn::Options::Action::status:
+      std::cerr << "dvpnd: --status: the control socket is not built yet\n";
+      return exit_runtime;
+    default:
+      return run(opts);
+  }
+}

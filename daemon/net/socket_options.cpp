@@ -1,0 +1,36 @@
+#include "socket_options.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace dvpn::net {
+
+void set_no_delay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void set_dead_peer_detection(int fd, std::chrono::milliseconds idle) {
+  using namespace std::chrono;
+  int one = 1;
+  int idle_s = static_cast<int>(std::max<long>(1, duration_cast<seconds>(idle).count()));
+  int interval_s = std::max(1, idle_s / 3);
+  int probes = 3;
+  // Data unacknowledged for as long as the keepalive would take fails the socket too.
+  unsigned user_timeout_ms = static_cast<unsigned>((idle_s + interval_s * probes) * 1000);
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+}
+
+void set_reset_on_close(int fd) {
+  linger lg{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+}  // namespace dvpn::net

@@ -1,0 +1,18 @@
+#pragma once
+// Socket settings the relay depends on, each in one place.
+#include <chrono>
+
+namespace dvpn::net {
+
+// No Nagle: SSH packets and small replies leave at once (otherwise every
+// close waits ~40 ms for a delayed ACK, SSH_NOTES section 7).
+void set_no_delay(int fd);
+
+// Dead-peer detection for the SSH connection: TCP keepalive probes after
+// `idle` and TCP_USER_TIMEOUT so unacknowledged data fails the socket.
+void set_dead_peer_detection(int fd, std::chrono::milliseconds idle);
+
+// Makes the next close() send RST instead of FIN.
+void set_reset_on_close(int fd);
+
+}  // namespace dvpn::net

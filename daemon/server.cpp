@@ -1,0 +1,201 @@
+#include "server.hpp"
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+
+#include <stdexcept>
+#include <thread>
+
+#include "loader.hpp"
+#include "log.hpp"
+#include "net/original_dst.hpp"
+#include "net/socket_options.hpp"
+#include "ssh/tunnel.hpp"
+
+namespace dvpn {
+namespace {
+
+constexpr auto accept_backoff = std::chrono::milliseconds(100);
+constexpr auto drain_poll = std::chrono::milliseconds(100);
+
+gateway::Limits limits_from(const config::Config& cfg) {
+  gateway::Limits limits;
+  limits.exec_channels_per_session = cfg.ssh.max_channels_per_session;
+  limits.direct_channels_per_session = cfg.ssh.max_direct_channels_per_session;
+  limits.sessions = cfg.ssh.max_sessions_per_gateway;
+  limits.spread_sessions = std::min(cfg.ssh.max_sessions_per_gateway, std::max(2u, std::thread::hardware_concurrency()));
+  limits.idle_timeout = cfg.ssh.idle_timeout;
+  limits.connect_timeout = cfg.ssh.connect_timeout;
+  return limits;
+}
+
+boost::asio::ip::tcp::endpoint parse_listen(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("listen \"" + text + "\": expected ADDR:PORT");
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("listen \"" + text + "\": bad address");
+  return {address, static_cast<unsigned short>(std::stoi(text.substr(colon + 1)))};
+}
+
+}  // namespace
+
+Server::Server(config::Config cfg, hostsdb::RouteTablePtr table)
+    : cfg_(std::move(cfg)), table_(std::move(table)), signals_(io_), drain_timer_(io_) {
+  auto settings = std::make_shared<const ssh::SessionSettings>(ssh::SessionSettings::from(cfg_));
+  gateways_ = std::make_unique<gateway::Registry>(io_, settings, limits_from(cfg_));
+  for (const auto& listen : cfg_.listen) bind(listen);
+}
+
+Server::~Server() = default;
+
+void Server::bind(const std::string& listen) {
+  tcp::endpoint endpoint = parse_listen(listen);
+  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  boost::system::error_code ec;
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  // IPv4 and IPv6 listeners on one port coexist only with v6-only set.
+  if (!ec && endpoint.address().is_v6()) acceptor->set_option(boost::asio::ip::v6_only(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(tcp::socket::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + listen + ": " + ec.message());
+  acceptors_.push_back(std::move(acceptor));
+}
+
+void Server::accept_next(tcp::acceptor& acceptor) {
+  acceptor.async_accept([this, &acceptor](const boost::system::error_code& ec, tcp::socket socket) {
+    if (stopping_ || ec == boost::asio::error::operation_aborted) return;
+    if (ec) {
+      // EMFILE/ENFILE and friends: the loop must not die nor spin.
+      static log::RateLimit limit(5000);
+      unsigned long suppressed = 0;
+      if (limit.allow(suppressed)) {
+        DVPN_LOG(warning) << "accept failed: " << ec.message() << "; pausing accepts";
+      }
+      auto timer = std::make_shared<boost::asio::steady_timer>(io_, accept_backoff);
+      timer->async_wait([this, &acceptor, timer](const boost::system::error_code&) { accept_next(acceptor); });
+      return;
+    }
+    accept_next(acceptor);
+    on_accepted(std::move(socket));
+  });
+}
+
+void Server::on_accepted(tcp::socket socket) {
+  int fd = socket.native_handle();
+  auto connection = std::make_unique<Connection>(std::move(socket), tracker_);
+  if (tracker_->live() > cfg_.max_connections) {
+    static log::RateLimit limit(5000);
+    unsigned long suppressed = 0;
+    if (limit.allow(suppressed)) {
+      DVPN_LOG(warning) << "max_connections (" << cfg_.max_connections << ") reached; resetting new connections"
+                        << (suppressed ? " (" + std::to_string(suppressed) + " more)" : "");
+    }
+    connection->finish({"max-connections", true});
+    return;
+  }
+  auto destination = net::original_destination(fd);
+  if (!destination) {
+    connection->finish({"not-redirected (connected to the listener itself)", true});
+    return;
+  }
+  hostsdb::RouteTablePtr table = table_.load();
+  auto target = resolve_target(cfg_, *table, destination->ip, destination->port);
+  if (!target) {
+    Target unrouted;
+    unrouted.ip = destination->ip;
+    unrouted.port = destination->port;
+    connection->set_target(std::move(unrouted), table);
+    static log::RateLimit limit(1000);
+    unsigned long suppressed = 0;
+    bool loud = limit.allow(suppressed);
+    if (loud && suppressed) {
+      DVPN_LOG(warning) << suppressed << " more connections to addresses without a site were reset";
+    }
+    connection->finish({"no-site", true, !loud});
+    return;
+  }
+  net::set_no_delay(fd);
+  GatewayKey key = target->gateway;
+  connection->set_target(std::move(*target), std::move(table));
+  auto deadline = std::chrono::steady_clock::now() + cfg_.ssh.connect_timeout;
+  gateways_->get(key)->submit(std::make_shared<ssh::Tunnel>(std::move(connection), deadline));
+}
+
+void Server::reload_hosts(const char* why) {
+  hostsdb::LoadResult result = hostsdb::load_sources(cfg_.hosts, cfg_.site_prefix);
+  for (const auto& diag : result.diags) DVPN_LOG(warning) << diag.to_string();
+  if (result.has_errors()) {
+    DVPN_LOG(warning) << "hosts reload (" << why << ") failed; keeping the previous table of "
+                      << table_.load()->size() << " sites";
+    return;
+  }
+  auto table = std::make_shared<const hostsdb::RouteTable>(std::move(result.table));
+  DVPN_LOG(info) << "hosts reloaded (" << why << "): " << table->size() << " sites";
+  table_.store(std::move(table));
+}
+
+void Server::wait_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      reload_hosts("SIGHUP");
+      wait_signals();
+      return;
+    }
+    begin_shutdown();
+  });
+}
+
+void Server::begin_shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& acceptor : acceptors_) {
+    boost::system::error_code ignored;
+    acceptor->close(ignored);
+  }
+  watcher_.reset();
+  DVPN_LOG(info) << "stopping: " << tracker_->live() << " connections draining for up to "
+                 << cfg_.shutdown_grace.count() / 1000.0 << "s";
+  drain_deadline_ = std::chrono::steady_clock::now() + cfg_.shutdown_grace;
+  check_drained();
+}
+
+void Server::check_drained() {
+  if (tracker_->live() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+    if (tracker_->live() > 0) {
+      DVPN_LOG(warning) << "grace period over: resetting " << tracker_->live() << " connections";
+      // Reset rather than close: a cut-off transfer must not look complete.
+      tracker_->reset_all();
+      gateways_->for_each([](gateway::Gateway& g) { g.shutdown("daemon stopping"); });
+    }
+    io_.stop();
+    return;
+  }
+  drain_timer_.expires_after(drain_poll);
+  drain_timer_.async_wait([this](const boost::system::error_code&) { check_drained(); });
+}
+
+int Server::run() {
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
+  wait_signals();
+  watcher_ = std::make_unique<HostsWatcher>(io_, cfg_.hosts,
+                                            [this] { reload_hosts("file change"); });
+  for (auto& acceptor : acceptors_) accept_next(*acceptor);
+  DVPN_LOG(info) << "dvpnd " << DVPN_VERSION << " listening on " << cfg_.listen.size() << " addresses, "
+                 << table_.load()->size() << " sites";
+
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (auto& worker : workers) worker.join();
+  return 0;
+}
+
+}  // namespace dvpn

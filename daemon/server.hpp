@@ -1,0 +1,58 @@
+#pragma once
+// The running daemon: listeners, the accept loop, the route table and its
+// reloads, the gateway pools, signals and the drain on shutdown.
+//
+// Threads: one io_context run by one thread per core. Every SSH session (with
+// its channels and their client sockets) and every gateway pool has its own
+// strand, so different sessions run in parallel and no session can hold up
+// another's; accepts run on whichever thread is free.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "config.hpp"
+#include "connection.hpp"
+#include "gateway/registry.hpp"
+#include "hosts_watch.hpp"
+#include "route_table.hpp"
+
+namespace dvpn {
+
+class Server {
+ public:
+  // Binds the listeners (throws std::runtime_error with the address on failure).
+  Server(config::Config cfg, hostsdb::RouteTablePtr table);
+  ~Server();
+  // Runs until SIGTERM/SIGINT and the drain are over; returns the exit code.
+  int run();
+
+ private:
+  using tcp = boost::asio::ip::tcp;
+
+  void bind(const std::string& listen);
+  void accept_next(tcp::acceptor& acceptor);
+  void on_accepted(tcp::socket socket);
+  void reload_hosts(const char* why);
+  void wait_signals();
+  void begin_shutdown();
+  void check_drained();
+
+  config::Config cfg_;
+  boost::asio::io_context io_;
+  std::atomic<hostsdb::RouteTablePtr> table_;
+  std::shared_ptr<ConnectionTracker> tracker_ = std::make_shared<ConnectionTracker>();
+  std::unique_ptr<gateway::Registry> gateways_;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::unique_ptr<HostsWatcher> watcher_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer drain_timer_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  bool stopping_ = false;
+};
+
+}  // namespace dvpn

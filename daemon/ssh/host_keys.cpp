@@ -1,0 +1,113 @@
+#include "host_keys.hpp"
+
+#include <fstream>
+#include <memory>
+
+#include "base64.hpp"
+
+namespace dvpn::ssh {
+namespace {
+
+struct KnownHostsDeleter {
+  void operator()(LIBSSH2_KNOWNHOSTS* kh) const { libssh2_knownhost_free(kh); }
+};
+using KnownHostsPtr = std::unique_ptr<LIBSSH2_KNOWNHOSTS, KnownHostsDeleter>;
+
+const char* key_type_name(int type) {
+  switch (type) {
+    case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519";
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return "ecdsa-sha2-nistp256";
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return "ecdsa-sha2-nistp384";
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ecdsa-sha2-nistp521";
+    case LIBSSH2_HOSTKEY_TYPE_RSA: return "ssh-rsa";
+    case LIBSSH2_HOSTKEY_TYPE_DSS: return "ssh-dss";
+    default: return "unknown";
+  }
+}
+
+int knownhost_key_bits(int type) {
+  switch (type) {
+    case LIBSSH2_HOSTKEY_TYPE_ED25519: return LIBSSH2_KNOWNHOST_KEY_ED25519;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+    case LIBSSH2_HOSTKEY_TYPE_RSA: return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+    case LIBSSH2_HOSTKEY_TYPE_DSS: return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+    default: return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+  }
+}
+
+// The name OpenSSH writes for host:port in known_hosts.
+std::string known_hosts_name(const std::string& host, std::uint16_t port) {
+  if (port == 22) return host;
+  return "[" + host + "]:" + std::to_string(port);
+}
+
+// Reads the file line by line: libssh2's readfile stops at the first line it
+// cannot parse (e.g. a key type it does not know), losing every line after it.
+KnownHostsPtr load_known_hosts(LIBSSH2_SESSION* session, const std::string& path, bool& readable) {
+  KnownHostsPtr kh(libssh2_knownhost_init(session));
+  std::ifstream in(path);
+  readable = static_cast<bool>(in);
+  std::string line;
+  while (kh && std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    libssh2_knownhost_readline(kh.get(), line.data(), line.size(), LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+  }
+  return kh;
+}
+
+}  // namespace
+
+std::string host_key_fingerprint(LIBSSH2_SESSION* session) {
+  std::size_t len = 0;
+  int type = 0;
+  const char* key = libssh2_session_hostkey(session, &len, &type);
+  const char* hash = libssh2_hostkey_hash(session, LIBSSH2_HOSTKEY_HASH_SHA256);
+  if (!key || !hash) return "(no host key)";
+  std::string b64 = base64_encode(std::string_view(hash, 32));
+  while (!b64.empty() && b64.back() == '=') b64.pop_back();
+  return std::string(key_type_name(type)) + " SHA256:" + b64;
+}
+
+HostKeyVerdict verify_host_key(LIBSSH2_SESSION* session, const std::string& host, std::uint16_t port,
+                               const std::string& known_hosts_path, config::HostKeyPolicy policy) {
+  std::size_t len = 0;
+  int type = 0;
+  const char* key = libssh2_session_hostkey(session, &len, &type);
+  if (!key) return {false, "the server sent no host key"};
+  if (type != LIBSSH2_HOSTKEY_TYPE_ED25519 && type != LIBSSH2_HOSTKEY_TYPE_ECDSA_256 &&
+      type != LIBSSH2_HOSTKEY_TYPE_ECDSA_384 && type != LIBSSH2_HOSTKEY_TYPE_ECDSA_521) {
+    return {false, std::string("host key type ") + key_type_name(type) +
+                       " refused: expected ssh-ed25519 or ecdsa-sha2-nistp*"};
+  }
+  bool readable = false;
+  KnownHostsPtr kh = load_known_hosts(session, known_hosts_path, readable);
+  if (!kh) return {false, "out of memory reading " + known_hosts_path};
+  const int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | knownhost_key_bits(type);
+  libssh2_knownhost* found = nullptr;
+  int check = libssh2_knownhost_checkp(kh.get(), host.c_str(), port, key, len, mask, &found);
+  const std::string fingerprint = host_key_fingerprint(session);
+  switch (check) {
+    case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+      return {true, "host key " + fingerprint + " matches " + known_hosts_path};
+    case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
+      return {false, "host key for " + known_hosts_name(host, port) + " CHANGED: server offered " + fingerprint +
+                         ", which does not match " + known_hosts_path + "; refusing"};
+    case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+      break;
+    default:
+      return {false, "cannot check host key " + fingerprint + " against " + known_hosts_path};
+  }
+  if (policy == config::HostKeyPolicy::strict) {
+    return {false, "host key " + fingerprint + " of " + known_hosts_name(host, port) + " is not in " +
+                       known_hosts_path + " (host_key_policy: strict)"};
+  }
+  std::ofstream out(known_hosts_path, std::ios::app);
+  out << known_hosts_name(host, port) << ' ' << key_type_name(type) << ' '
+      << base64_encode(std::string_view(key, len)) << '\n';
+  if (!out) return {false, "cannot append host key " + fingerprint + " to " + known_hosts_path};
+  return {true, "new host key " + fingerprint + " added to " + known_hosts_path + " (accept-new)"};
+}
+
+}  // namespace dvpn::ssh

@@ -1,0 +1,408 @@
+#include "session.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "errors.hpp"
+#include "host_keys.hpp"
+#include "log.hpp"
+#include "net/socket_options.hpp"
+#include "tunnel.hpp"
+
+namespace dvpn::ssh {
+namespace {
+
+std::atomic<std::uint64_t> next_session_id{1};
+constexpr std::size_t scratch_size = 64 * 1024;
+
+// Cheapest strong choices libssh2 1.10 can negotiate (SSH_NOTES section 3):
+// curve25519 costs a fraction of OpenSSH's default sntrup761 kex, and
+// aes128-ctr uses AES-NI.
+constexpr const char* kex_prefs = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+                                  "ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group14-sha256";
+constexpr const char* hostkey_prefs = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521";
+constexpr const char* cipher_prefs = "aes128-ctr,aes192-ctr,aes256-ctr";
+constexpr const char* mac_prefs = "hmac-sha2-256,hmac-sha2-512";
+
+}  // namespace
+
+Session::Session(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const SessionSettings> settings,
+                 std::weak_ptr<SessionObserver> observer)
+    : io_(io),
+      strand_(boost::asio::make_strand(io)),
+      resolver_(strand_),
+      socket_(strand_),
+      timer_(strand_),
+      open_timer_(strand_),
+      key_(std::move(key)),
+      settings_(std::move(settings)),
+      observer_(std::move(observer)),
+      id_(next_session_id.fetch_add(1)),
+      in_(in_capacity),
+      scratch_(scratch_size) {}
+
+Session::~Session() {
+  if (ssh_) libssh2_session_free(ssh_);
+}
+
+ssize_t Session::send_callback(libssh2_socket_t, const void* buffer, size_t length, int, void** abstract) {
+  auto* self = static_cast<Session*>(*abstract);
+  const char* bytes = static_cast<const char*>(buffer);
+  self->out_pending_.insert(self->out_pending_.end(), bytes, bytes + length);
+  return static_cast<ssize_t>(length);
+}
+
+ssize_t Session::recv_callback(libssh2_socket_t, void* buffer, size_t length, int, void** abstract) {
+  auto* self = static_cast<Session*>(*abstract);
+  std::size_t available = self->in_end_ - self->in_begin_;
+  if (available == 0) return -EAGAIN;
+  std::size_t n = std::min(available, length);
+  std::memcpy(buffer, self->in_.data() + self->in_begin_, n);
+  self->in_begin_ += n;
+  self->in_consumed_ += n;
+  return static_cast<ssize_t>(n);
+}
+
+void Session::start() {
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    self->state_ = State::resolving;
+    self->timer_.expires_after(self->settings_->connect_timeout);
+    self->timer_.async_wait([self](const boost::system::error_code& ec) { self->on_setup_deadline(ec); });
+    self->resolver_.async_resolve(self->key_.host, std::to_string(self->key_.port),
+                                  [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+                                    self->on_resolved(ec, std::move(results));
+                                  });
+  });
+}
+
+void Session::on_setup_deadline(const boost::system::error_code& ec) {
+  if (ec || state_ == State::ready || state_ == State::dead || state_ == State::closing) return;
+  auto seconds = std::chrono::duration<double>(settings_->connect_timeout).count();
+  fail("no SSH session to " + key_.to_string() + " within connect_timeout (" + std::to_string(seconds).substr(0, 4) +
+       "s)");
+}
+
+void Session::on_resolved(const boost::system::error_code& ec, tcp::resolver::results_type results) {
+  if (state_ != State::resolving) return;
+  if (ec) {
+    fail("cannot resolve " + key_.host + ": " + ec.message());
+    return;
+  }
+  state_ = State::connecting;
+  boost::asio::async_connect(socket_, results,
+                             [self = shared_from_this()](const boost::system::error_code& ec, const tcp::endpoint&) {
+                               self->on_connected(ec);
+                             });
+}
+
+void Session::on_connected(const boost::system::error_code& ec) {
+  if (state_ != State::connecting) return;
+  if (ec) {
+    fail("cannot connect to " + key_.to_string() + ": " + ec.message());
+    return;
+  }
+  int fd = socket_.native_handle();
+  net::set_no_delay(fd);
+  if (settings_->keepalive.count() > 0) net::set_dead_peer_detection(fd, settings_->keepalive);
+  ssh_ = libssh2_session_init_ex(nullptr, nullptr, nullptr, this);
+  if (!ssh_) {
+    fail("libssh2 could not create a session");
+    return;
+  }
+  libssh2_session_callback_set(ssh_, LIBSSH2_CALLBACK_SEND, reinterpret_cast<void*>(&Session::send_callback));
+  libssh2_session_callback_set(ssh_, LIBSSH2_CALLBACK_RECV, reinterpret_cast<void*>(&Session::recv_callback));
+  libssh2_session_set_blocking(ssh_, 0);
+  libssh2_session_method_pref(ssh_, LIBSSH2_METHOD_KEX, kex_prefs);
+  libssh2_session_method_pref(ssh_, LIBSSH2_METHOD_HOSTKEY, hostkey_prefs);
+  libssh2_session_method_pref(ssh_, LIBSSH2_METHOD_CRYPT_CS, cipher_prefs);
+  libssh2_session_method_pref(ssh_, LIBSSH2_METHOD_CRYPT_SC, cipher_prefs);
+  libssh2_session_method_pref(ssh_, LIBSSH2_METHOD_MAC_CS, mac_prefs);
+  libssh2_session_method_pref(ssh_, LIBSSH2_METHOD_MAC_SC, mac_prefs);
+  state_ = State::handshake;
+  pump();
+}
+
+void Session::step_setup() {
+  if (state_ == State::handshake) {
+    int rc = libssh2_session_handshake(ssh_, socket_.native_handle());
+    if (rc == LIBSSH2_ERROR_EAGAIN) return;
+    if (rc != 0) {
+      fail("SSH handshake with " + key_.to_string() + " failed: " + last_error(ssh_));
+      return;
+    }
+    HostKeyVerdict verdict =
+        verify_host_key(ssh_, key_.host, key_.port, settings_->known_hosts, settings_->host_key_policy);
+    if (!verdict.accepted) {
+      fail(verdict.detail);
+      return;
+    }
+    DVPN_LOG(debug) << "session " << id_ << " to " << key_.to_string() << ": " << verdict.detail;
+    state_ = State::auth;
+  }
+  if (state_ == State::auth) {
+    int rc = libssh2_userauth_publickey_fromfile_ex(ssh_, key_.user.c_str(), static_cast<unsigned>(key_.user.size()),
+                                                    nullptr, settings_->identity.c_str(), nullptr);
+    if (rc == LIBSSH2_ERROR_EAGAIN) return;
+    if (rc != 0) {
+      fail("authentication as " + key_.user + " with " + settings_->identity + " refused by " + key_.to_string() + ": " +
+           last_error(ssh_));
+      return;
+    }
+    state_ = State::ready;
+    timer_.cancel();
+    if (settings_->keepalive.count() > 0) {
+      // want_reply=0: libssh2 1.10 never frees the replies (SSH_NOTES section 4).
+      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(settings_->keepalive).count();
+      libssh2_keepalive_config(ssh_, 0, static_cast<unsigned>(std::max<long>(2, seconds)));
+      arm_keepalive();
+    }
+    DVPN_LOG(info) << "session " << id_ << " to " << key_.to_string() << " ready";
+    if (auto observer = observer_.lock()) observer->on_session_ready(id_);
+  }
+}
+
+void Session::adopt(std::shared_ptr<Tunnel> tunnel) {
+  boost::asio::post(strand_, [self = shared_from_this(), tunnel = std::move(tunnel)]() mutable {
+    if (self->state_ != State::ready) {
+      tunnel->session_lost("session to " + self->key_.to_string() + " closed before the channel opened");
+      return;
+    }
+    self->opening_.push_back(std::move(tunnel));
+    if (self->opening_.size() == 1) self->arm_open_deadline();
+    self->pump();
+  });
+}
+
+void Session::arm_open_deadline() {
+  auto next = std::find_if(opening_.begin(), opening_.end(), [](const auto& t) { return !t->abandoned(); });
+  if (next == opening_.end()) return;
+  open_timer_.expires_at((*next)->deadline());
+  open_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->on_open_deadline();
+  });
+}
+
+void Session::on_open_deadline() {
+  if (state_ != State::ready) return;
+  const auto now = Tunnel::Clock::now();
+  const std::string reason = "timeout: no channel to " + key_.to_string() + " within connect_timeout";
+  for (auto it = opening_.begin(); it != opening_.end();) {
+    auto& tunnel = *it;
+    if (tunnel->abandoned() || tunnel->deadline() > now) {
+      ++it;
+    } else if (it == opening_.begin()) {
+      // libssh2 is mid-open for it; the open must run to completion.
+      tunnel->abandon(reason);
+      ++it;
+    } else {
+      tunnel->reject(reason);
+      channel_released(tunnel->mode(), 0, 0);
+      it = opening_.erase(it);
+    }
+  }
+  arm_open_deadline();
+}
+
+bool Session::step_opening() {
+  while (!opening_.empty() && state_ == State::ready) {
+    std::shared_ptr<Tunnel> tunnel = opening_.front();
+    Tunnel::OpenResult result = tunnel->try_open(*this);
+    if (result == Tunnel::OpenResult::pending) return false;
+    opening_.pop_front();
+    arm_open_deadline();
+    switch (result) {
+      case Tunnel::OpenResult::opened:
+        tunnels_.push_back(std::move(tunnel));
+        break;
+      case Tunnel::OpenResult::refused:
+        if (tunnel->abandoned()) {
+          channel_released(tunnel->mode(), 0, 0);
+        } else if (tunnel->mode() == hostsdb::Mode::netcat) {
+          // A session channel is refused only for lack of slots, never
+          // because of the destination (that is netcat's exit status).
+          DVPN_LOG(debug) << "session " << id_ << ": far end refused a session channel: " << tunnel->open_error();
+          if (auto observer = observer_.lock()) observer->on_session_full(id_, std::move(tunnel));
+        } else {
+          tunnel->reject("far-end-refused: " + tunnel->open_error());
+          channel_released(tunnel->mode(), 0, 0);
+        }
+        break;
+      case Tunnel::OpenResult::session_broken:
+        fail("opening a channel: " + tunnel->open_error());
+        tunnel->session_lost("opening a channel");
+        return false;
+      case Tunnel::OpenResult::pending:
+        break;
+    }
+  }
+  return false;
+}
+
+void Session::pump() {
+  pump_scheduled_ = false;
+  if (state_ == State::handshake || state_ == State::auth) step_setup();
+  if (state_ == State::ready) {
+    bool more = false;
+    for (int round = 0; round < 4 && state_ == State::ready; ++round) {
+      const std::uint64_t consumed = in_consumed_;
+      step_opening();
+      for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
+        std::shared_ptr<Tunnel> tunnel = tunnels_[i];  // a step may end the session and clear tunnels_
+        more |= tunnel->step(*this);
+      }
+      drain_transport();
+      if (in_consumed_ == consumed) break;  // nothing new arrived that a tunnel has not seen
+      more = true;
+    }
+    std::erase_if(tunnels_, [](const auto& t) { return t->released(); });
+    if (more && state_ == State::ready) schedule_pump();
+  }
+  start_write();
+  start_read();
+}
+
+void Session::pump_tunnel(const std::shared_ptr<Tunnel>& tunnel) {
+  if (state_ != State::ready) return;
+  const std::uint64_t consumed = in_consumed_;
+  bool more = tunnel->step(*this);
+  if (state_ != State::ready) return;
+  if (tunnel->released()) std::erase(tunnels_, tunnel);
+  if (in_consumed_ != consumed || more) {
+    // It took SSH input that other channels may be waiting for, or it has more to do.
+    schedule_pump();
+  }
+  start_write();
+  start_read();
+}
+
+void Session::schedule_pump() {
+  if (pump_scheduled_) return;
+  pump_scheduled_ = true;
+  boost::asio::post(strand_, [self = shared_from_this()] { self->pump(); });
+}
+
+void Session::drain_transport() {
+  if (in_begin_ == in_end_) return;
+  for (std::size_t i = 0; i < tunnels_.size(); ++i) {
+    std::shared_ptr<Tunnel> tunnel = tunnels_[i];
+    if (!tunnel->released()) {
+      tunnel->pull_input(*this);
+      return;
+    }
+  }
+}
+
+void Session::start_read() {
+  if (reading_ || state_ == State::dead || state_ == State::closing || !socket_.is_open()) return;
+  if (in_begin_ == in_end_) {
+    in_begin_ = in_end_ = 0;
+  } else if (in_end_ == in_.size() && in_begin_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_end_ == in_.size()) return;  // libssh2 must take some first
+  reading_ = true;
+  socket_.async_read_some(boost::asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                            self->reading_ = false;
+                            if (self->state_ == State::dead || self->state_ == State::closing) return;
+                            if (ec) {
+                              self->fail("connection to " + self->key_.to_string() + " lost: " + ec.message());
+                              return;
+                            }
+                            self->in_end_ += n;
+                            self->pump();
+                          });
+}
+
+void Session::start_write() {
+  if (writing_ || out_pending_.empty() || state_ == State::dead) return;
+  const bool was_congested = congested();
+  out_writing_.swap(out_pending_);
+  out_pending_.clear();
+  writing_ = true;
+  boost::asio::async_write(socket_, boost::asio::buffer(out_writing_),
+                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                             self->writing_ = false;
+                             self->out_writing_.clear();
+                             if (self->state_ == State::dead) return;
+                             if (ec) {
+                               self->fail("sending to " + self->key_.to_string() + " failed: " + ec.message());
+                               return;
+                             }
+                             if (self->state_ == State::closing && self->out_pending_.empty()) {
+                               self->teardown();
+                               return;
+                             }
+                             self->start_write();
+                           });
+  if (was_congested) schedule_pump();  // producers stopped at the mark may go on
+}
+
+void Session::arm_keepalive() {
+  timer_.expires_after(settings_->keepalive);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->state_ != State::ready) return;
+    int next = 0;
+    libssh2_keepalive_send(self->ssh_, &next);
+    self->start_write();
+    self->arm_keepalive();
+  });
+}
+
+void Session::close_idle() {
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    if (self->state_ != State::ready || !self->tunnels_.empty() || !self->opening_.empty()) return;
+    self->state_ = State::closing;
+    DVPN_LOG(info) << "session " << self->id_ << " to " << self->key_.to_string() << " closed (idle)";
+    libssh2_session_disconnect(self->ssh_, "idle");
+    if (!self->writing_) self->start_write();
+    if (!self->writing_) self->teardown();
+  });
+}
+
+void Session::abort(const std::string& why) {
+  boost::asio::post(strand_, [self = shared_from_this(), why] { self->fail(why); });
+}
+
+void Session::fail(const std::string& why) {
+  if (state_ == State::dead) return;
+  const bool was_ready = state_ == State::ready;
+  state_ = State::dead;
+  auto tunnels = std::move(tunnels_);
+  auto opening = std::move(opening_);
+  tunnels_.clear();
+  opening_.clear();
+  for (auto& tunnel : tunnels) tunnel->session_lost(why);
+  for (auto& tunnel : opening) tunnel->session_lost(why);
+  teardown();
+  if (auto observer = observer_.lock()) observer->on_session_ended(id_, was_ready, why);
+}
+
+void Session::teardown() {
+  if (state_ != State::dead) state_ = State::dead;
+  timer_.cancel();
+  open_timer_.cancel();
+  resolver_.cancel();
+  // Free before closing: libssh2 restores the socket's blocking mode on free.
+  if (ssh_) {
+    libssh2_session_free(ssh_);
+    ssh_ = nullptr;
+  }
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+void Session::channel_released(hostsdb::Mode mode, std::uint64_t up, std::uint64_t down) {
+  if (state_ != State::ready) return;
+  if (auto observer = observer_.lock()) observer->on_channel_released(id_, mode, up, down);
+}
+
+}  // namespace dvpn::ssh

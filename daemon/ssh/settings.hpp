@@ -1,0 +1,22 @@
+#pragma once
+// What every SSH session of the daemon shares, taken from the config once.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "config.hpp"
+
+namespace dvpn::ssh {
+
+struct SessionSettings {
+  std::string identity;
+  std::string known_hosts;
+  config::HostKeyPolicy host_key_policy = config::HostKeyPolicy::strict;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds keepalive{15000};
+  std::uint32_t window_size = 1u << 20;
+
+  static SessionSettings from(const config::Config& cfg);
+};
+
+}  // namespace dvpn::ssh

@@ -1,0 +1,43 @@
+#pragma once
+// Where one redirected connection goes: the site that serves its original
+// destination, resolved against the config defaults. Shared by the data path
+// and `dvpnd --lookup`, so both always agree.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "config.hpp"
+#include "route_table.hpp"
+
+namespace dvpn {
+
+// The SSH endpoint of a site's gateway with config defaults filled in; one
+// pool of sessions exists per distinct endpoint.
+struct GatewayKey {
+  std::string user;
+  std::string host;
+  std::uint16_t port = 22;
+  std::string to_string() const;  // user@host:port, IPv6 in brackets
+  friend bool operator==(const GatewayKey&, const GatewayKey&) = default;
+};
+
+struct Target {
+  hostsdb::Ip ip;
+  std::uint16_t port = 0;
+  const hostsdb::Site* site = nullptr;  // owned by the route table the caller holds
+  GatewayKey gateway;
+  hostsdb::Mode mode = hostsdb::Mode::netcat;
+  std::string command;  // the far-end command (netcat mode)
+};
+
+// The far-end command with {host} and {port} substituted; anything that is
+// not a plain word is single-quoted so the far end's shell sees one argument.
+std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, std::uint16_t port);
+// The same with the port left as text (for --lookup without a port).
+std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const std::string& port_text);
+
+// Resolves a destination against the table; nullopt if no site serves it.
+std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::RouteTable& table,
+                                     const hostsdb::Ip& ip, std::uint16_t port);
+
+}  // namespace dvpn

@@ -1,0 +1,28 @@
+#pragma once
+// The hosts-map parser: pure text in, sites and diagnostics out, no I/O.
+#include <optional>
+#include <string_view>
+
+#include "diagnostic.hpp"
+#include "site.hpp"
+
+namespace dvpn::hostsdb {
+
+// How a site's address widens to its subnet when it has no subnet= option.
+struct SitePrefix {
+  std::uint8_t ipv4 = 24;
+  std::uint8_t ipv6 = 64;
+};
+
+// Parses one line (without its line ending; a trailing '\r' is tolerated).
+// Returns the site for a valid `#!` line; nullopt for lines without `#!`
+// (ordinary hosts lines, comments, blanks) and for malformed site lines, which
+// add a warning "FILE:LINE: ..." to `diags`.
+std::optional<Site> parse_hosts_line(std::string_view line, std::string_view file, int line_no,
+                                     const SitePrefix& widen, Diagnostics& diags);
+
+// Parses a whole file's text, line by line.
+std::vector<Site> parse_hosts_text(std::string_view text, std::string_view file,
+                                   const SitePrefix& widen, Diagnostics& diags);
+
+}  // namespace dvpn::hostsdb
