@@ -251,13 +251,14 @@ void Session::pump() {
     bool more = false;
     for (int round = 0; round < 4 && state_ == State::ready; ++round) {
       const std::uint64_t consumed = in_consumed_;
+      rescan_ = false;
       step_opening();
       for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
         std::shared_ptr<Tunnel> tunnel = tunnels_[i];  // a step may end the session and clear tunnels_
         more |= tunnel->step(*this);
       }
       drain_transport();
-      if (in_consumed_ == consumed) break;  // nothing new arrived that a tunnel has not seen
+      if (in_consumed_ == consumed && !rescan_) break;  // nothing arrived that a tunnel has not seen
       more = true;
     }
     std::erase_if(tunnels_, [](const auto& t) { return t->released(); });
@@ -270,10 +271,11 @@ void Session::pump() {
 void Session::pump_tunnel(const std::shared_ptr<Tunnel>& tunnel) {
   if (state_ != State::ready) return;
   const std::uint64_t consumed = in_consumed_;
+  rescan_ = false;
   bool more = tunnel->step(*this);
   if (state_ != State::ready) return;
   if (tunnel->released()) std::erase(tunnels_, tunnel);
-  if (in_consumed_ != consumed || more) {
+  if (in_consumed_ != consumed || more || rescan_) {
     // It took SSH input that other channels may be waiting for, or it has more to do.
     schedule_pump();
   }
@@ -288,13 +290,10 @@ void Session::schedule_pump() {
 }
 
 void Session::drain_transport() {
-  if (in_begin_ == in_end_) return;
-  for (std::size_t i = 0; i < tunnels_.size(); ++i) {
+  if (in_begin_ == in_end_ && !rescan_) return;
+  for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
     std::shared_ptr<Tunnel> tunnel = tunnels_[i];
-    if (!tunnel->released()) {
-      tunnel->pull_input(*this);
-      return;
-    }
+    if (tunnel->pull_input(*this)) return;
   }
 }
 

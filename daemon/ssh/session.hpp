@@ -78,6 +78,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void pump_tunnel(const std::shared_ptr<Tunnel>& tunnel);
   // Runs every tunnel's step (posted, so callers never re-enter).
   void schedule_pump();
+  // Some libssh2 calls (channel open, exec, close) return as soon as the one
+  // reply they wait for is decoded, leaving later packets undecoded inside
+  // libssh2 where our input counters cannot see them; the caller says so,
+  // and the pump decodes the rest and gives every channel another look.
+  void note_partial_read() noexcept { rescan_ = true; }
   // A libssh2 error that broke the session.
   void fail(const std::string& why);
   void channel_released(hostsdb::Mode mode, std::uint64_t up, std::uint64_t down);
@@ -128,6 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<std::shared_ptr<Tunnel>> tunnels_;
   std::vector<char> scratch_;
   bool pump_scheduled_ = false;
+  bool rescan_ = false;
 };
 
 }  // namespace dvpn::ssh

@@ -63,6 +63,14 @@ void Tunnel::abandon(const std::string& reason) {
 }
 
 Tunnel::OpenResult Tunnel::try_open(Session& session) {
+  OpenResult result = open_channel(session);
+  // A call that ended in EAGAIN decoded everything buffered; one that found
+  // its reply may have stopped early.
+  if (result != OpenResult::pending) session.note_partial_read();
+  return result;
+}
+
+Tunnel::OpenResult Tunnel::open_channel(Session& session) {
   LIBSSH2_SESSION* ssh = session.handle();
   const Target& target = connection_->target();
   if (!channel_) {
@@ -108,11 +116,11 @@ Tunnel::OpenResult Tunnel::try_open(Session& session) {
 }
 
 bool Tunnel::pull_input(Session& session) {
-  if (state_ != State::open) return true;
+  if (state_ != State::open) return false;
   ssize_t rc = libssh2_channel_read(channel_, session.scratch().data(), 0);
-  if (rc >= 0 || rc == LIBSSH2_ERROR_EAGAIN || is_channel_error(static_cast<int>(rc))) return true;
-  session.fail("reading SSH input: " + last_error(session.handle()));
-  return false;
+  if (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN && !is_channel_error(static_cast<int>(rc)))
+    session.fail("reading SSH input: " + last_error(session.handle()));
+  return true;
 }
 
 bool Tunnel::step(Session& session) {
@@ -331,6 +339,7 @@ void Tunnel::begin_close(Session& session, Ending ending) {
 void Tunnel::close_step(Session& session) {
   int rc = libssh2_channel_close(channel_);
   if (rc == LIBSSH2_ERROR_EAGAIN) return;
+  session.note_partial_read();
   // The far end frees the slot (OpenSSH MaxSessions) only after our CLOSE
   // crossed its own; wait for it where libssh2 lets us (after its EOF).
   if (rc == 0 && remote_eof_ && !remote_closed_) {

@@ -49,8 +49,8 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   bool abandoned() const noexcept { return abandoned_; }
   // Counts how often a pool had to retry this tunnel on another session.
   int retries = 0;
-  // Lets libssh2 take in all buffered SSH input (a zero-length channel read).
-  // False if that showed the session broken.
+  // Lets libssh2 decode all buffered SSH input (a zero-length channel read);
+  // false if this tunnel has no open channel to do it with.
   bool pull_input(Session& session);
 
   // Moves bytes; true if it stopped only because its turn was used up.
@@ -66,6 +66,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   enum class State { opening, open, closing, released };
   static constexpr int turn_budget = 8;  // reads per direction before others get a turn
 
+  OpenResult open_channel(Session& session);
   bool relay_down(Session& session);
   bool relay_up(Session& session);
   bool deliver_to_client(Session& session, const char* data, std::size_t size);

@@ -184,16 +184,24 @@ wait_pid() {
 }
 
 # retry_for SECONDS CMD... — runs CMD every 50 ms until it succeeds (0) or
-# SECONDS (may be fractional) have passed (1).
+# SECONDS (may be fractional, e.g. 1.5) have passed (1).
 retry_for() {
   local deadline
-  deadline=$(($(date +%s%N) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1e9 }')))
+  deadline=$(($(now_ms) + $(seconds_to_ms "$1")))
   shift
   while :; do
     "$@" && return 0
-    [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+    [ "$(now_ms)" -lt "$deadline" ] || return 1
     sleep 0.05
   done
+}
+
+# seconds_to_ms S — "1.5" -> 1500, "300" -> 300000 (pure bash: no float overflow).
+seconds_to_ms() {
+  local sec=${1%%.*} frac=0
+  [[ $1 == *.* ]] && frac=${1#*.}
+  frac=${frac}000
+  echo $((10#${sec:-0} * 1000 + 10#${frac:0:3}))
 }
 
 # now_ms — monotonic enough wall clock in milliseconds, for measuring delays.
