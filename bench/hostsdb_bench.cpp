@@ -2,6 +2,7 @@
 // Generates a hosts file in a temp dir, then measures load_sources (median of
 // several runs), lookup ns/query on random destinations, and the RSS a loaded
 // table adds. Run on an optimized build; numbers go to bench/RESULTS.md.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,8 +90,12 @@ int main() {
   auto file = write_hosts(dir);
   auto file_kib = std::filesystem::file_size(file) / 1024;
 
+  // Trimmed before and after so the delta is the table's live memory, not
+  // buffers malloc kept from parsing (the file text, temporary vectors).
+  malloc_trim(0);
   long rss_before = rss_kib();
   auto kept = load_sources({file}, {});
+  malloc_trim(0);
   long rss_after = rss_kib();
   if (!kept.diags.empty() || kept.table.size() != v4_sites + v6_sites) {
     std::fprintf(stderr, "unexpected load: %zu sites, %zu diagnostics\n", kept.table.size(),
@@ -134,7 +139,9 @@ int main() {
   std::printf("| load_sources, min / max | %.1f / %.1f ms |\n",
               *std::min_element(load_ms.begin(), load_ms.end()),
               *std::max_element(load_ms.begin(), load_ms.end()));
-  std::printf("| RSS added by one loaded table | %.1f MiB |\n", (rss_after - rss_before) / 1024.0);
+  std::printf("| RSS added by one loaded table | %.1f MiB (%ld bytes/site) |\n",
+              (rss_after - rss_before) / 1024.0,
+              (rss_after - rss_before) * 1024 / (v4_sites + v6_sites));
   for (auto row : {Row{"IPv4 hit", &v4_hit}, Row{"IPv6 hit", &v6_hit}, Row{"miss", &miss},
                    Row{"mix 75% v4 / 12.5% v6 / 12.5% miss", &mixed}}) {
     long found = 0;
@@ -146,6 +153,12 @@ int main() {
       return 1;
     }
   }
+  // Other work on the machine skews every figure: show how busy it was.
+  std::ifstream loadavg("/proc/loadavg");
+  std::string one, five;
+  loadavg >> one >> five;
+  std::printf("\nload average while running: %s (1 min), %s (5 min); %ld CPUs\n", one.c_str(),
+              five.c_str(), sysconf(_SC_NPROCESSORS_ONLN));
   std::filesystem::remove_all(dir);
   return 0;
 }

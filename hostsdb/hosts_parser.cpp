@@ -187,10 +187,13 @@ std::vector<Site> parse_hosts_text(std::string_view text, std::string_view file,
                                    const SitePrefix& widen, Diagnostics& diags) {
   std::vector<Site> sites;
   // Sized up front: growing a vector of 65,536 sites moves each one ~twice.
-  std::size_t markers = 0;
-  for (auto at = text.find("#!"); at != std::string_view::npos; at = text.find("#!", at + 2))
-    ++markers;
-  sites.reserve(markers);
+  // Lines holding "#!" bound the count; a line of many "#!" counts once.
+  std::size_t candidates = 0;
+  for (auto at = text.find("#!"); at != std::string_view::npos; at = text.find("#!", at)) {
+    ++candidates;
+    at = text.find('\n', at);
+  }
+  sites.reserve(candidates);
   int line_no = 0;
   while (!text.empty()) {
     auto newline = text.find('\n');

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <span>
 #include <tuple>
 
 namespace dvpn::hostsdb {
@@ -49,6 +48,47 @@ struct Loser {
 
 }  // namespace
 
+RouteTable::Level RouteTable::make_level(int length128, std::span<const Entry> entries) {
+  Level level;
+  level.mask_hi = level.same_hi = half_mask(length128);
+  level.mask_lo = level.same_lo = half_mask(length128 - 64);
+  for (const auto& e : entries) {
+    level.same_hi &= ~(e.hi ^ entries[0].hi);
+    level.same_lo &= ~(e.lo ^ entries[0].lo);
+  }
+  level.value_hi = entries[0].hi & level.same_hi;
+  level.value_lo = entries[0].lo & level.same_lo;
+  auto vary_hi = level.mask_hi & ~level.same_hi;
+  auto vary_lo = level.mask_lo & ~level.same_lo;
+  if (vary_hi == 0 || vary_lo == 0) {
+    auto vary = vary_hi == 0 ? vary_lo : vary_hi;
+    int shift = vary == 0 ? 0 : std::countr_zero(vary);
+    level.narrow = (vary >> shift) <= 0xffffffffu;
+    level.window_in_lo = vary_hi == 0;
+    level.window_shift = shift;
+  }
+  // At most half full, so every probe reaches an empty slot and stays short.
+  auto slot_count = std::bit_ceil(2 * entries.size());
+  level.slot_mask = slot_count - 1;
+  if (level.narrow) {
+    level.narrow_slots.resize(slot_count);
+    for (const auto& e : entries) {
+      auto key = narrow_key(level, e.hi, e.lo);
+      auto slot = slot_hash(0, key) & level.slot_mask;
+      while (level.narrow_slots[slot].site != no_site) slot = (slot + 1) & level.slot_mask;
+      level.narrow_slots[slot] = {key, e.site};
+    }
+  } else {
+    level.slots.resize(slot_count);
+    for (const auto& e : entries) {
+      auto slot = slot_hash(e.hi, e.lo) & level.slot_mask;
+      while (level.slots[slot].site != no_site) slot = (slot + 1) & level.slot_mask;
+      level.slots[slot] = e;
+    }
+  }
+  return level;
+}
+
 RouteTable RouteTable::build(std::vector<Site> sites, Diagnostics& diags) {
   RouteTable table;
   std::vector<Claim> claims;
@@ -68,60 +108,22 @@ RouteTable RouteTable::build(std::vector<Site> sites, Diagnostics& diags) {
                    [&](const Claim& a, const Claim& b) { return key(a) < key(b); });
 
   std::vector<Loser> losers;
-  std::vector<Claim> winners;
-  winners.reserve(claims.size());
-  for (std::size_t i = 0; i < claims.size(); ++i) {
-    const auto& c = claims[i];
-    if (!winners.empty() && key(winners.back()) == key(c)) {
+  std::vector<Entry> group;       // winners of the current prefix length
+  const Claim* winner = nullptr;  // first claim of the current prefix
+  for (const auto& c : claims) {
+    if (winner && key(*winner) == key(c)) {
       // A site never loses to itself (the parser drops repeats on one line).
-      if (winners.back().site != c.site) losers.push_back({c.site, c.subnet, winners.back().site});
+      if (winner->site != c.site) losers.push_back({c.site, c.subnet, winner->site});
       continue;
     }
-    winners.push_back(c);
+    if (winner && winner->length128 != c.length128) {
+      table.levels_.push_back(make_level(winner->length128, group));
+      group.clear();
+    }
+    winner = &c;
+    group.push_back({c.hi, c.lo, c.site});
   }
-  // Winners are grouped by length, longest first: one level per group.
-  for (std::size_t begin = 0, end = 0; begin < winners.size(); begin = end) {
-    int length = winners[begin].length128;
-    while (end < winners.size() && winners[end].length128 == length) ++end;
-    std::span<const Claim> group(winners.data() + begin, end - begin);
-    Level& level = table.levels_.emplace_back();
-    level.mask_hi = level.same_hi = half_mask(length);
-    level.mask_lo = level.same_lo = half_mask(length - 64);
-    for (const auto& c : group) {
-      level.same_hi &= ~(c.hi ^ group[0].hi);
-      level.same_lo &= ~(c.lo ^ group[0].lo);
-    }
-    level.value_hi = group[0].hi & level.same_hi;
-    level.value_lo = group[0].lo & level.same_lo;
-    auto vary_hi = level.mask_hi & ~level.same_hi;
-    auto vary_lo = level.mask_lo & ~level.same_lo;
-    if (vary_hi == 0 || vary_lo == 0) {
-      auto vary = vary_hi == 0 ? vary_lo : vary_hi;
-      int shift = vary == 0 ? 0 : std::countr_zero(vary);
-      level.narrow = (vary >> shift) <= 0xffffffffu;
-      level.window_in_lo = vary_hi == 0;
-      level.window_shift = shift;
-    }
-    // At most half full, so every probe reaches an empty slot and stays short.
-    auto slot_count = std::bit_ceil(2 * group.size());
-    level.slot_mask = slot_count - 1;
-    if (level.narrow) {
-      level.narrow_slots.resize(slot_count);
-      for (const auto& c : group) {
-        auto key = narrow_key(level, c.hi, c.lo);
-        auto slot = slot_hash(0, key) & level.slot_mask;
-        while (level.narrow_slots[slot].site != no_site) slot = (slot + 1) & level.slot_mask;
-        level.narrow_slots[slot] = {key, c.site};
-      }
-    } else {
-      level.slots.resize(slot_count);
-      for (const auto& c : group) {
-        auto slot = slot_hash(c.hi, c.lo) & level.slot_mask;
-        while (level.slots[slot].site != no_site) slot = (slot + 1) & level.slot_mask;
-        level.slots[slot] = {c.hi, c.lo, c.site};
-      }
-    }
-  }
+  if (winner) table.levels_.push_back(make_level(winner->length128, group));
 
   // Warnings in reading order; lost subnets leave the site so sites() shows
   // exactly what routes to it.

@@ -3,6 +3,7 @@
 // and shared by pointer, so connections keep the table they started with.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "diagnostic.hpp"
@@ -51,7 +52,8 @@ class RouteTable {
     std::uint64_t value_lo = 0;
     std::uint64_t slot_mask = 0;  // slot count - 1, a power of two minus one
     // When the bits that differ between entries lie in one 32-bit window
-    // (65,536 IPv4 /24s differ only in 16-24 bits), slots shrink from 24 to
+    // (always so for IPv4, whose networks differ only in their last 32 bits),
+    // slots shrink from 24 to
     // 8 bytes: a third of the memory, so lookups miss the cache far less.
     bool narrow = false;
     bool window_in_lo = false;
@@ -64,6 +66,9 @@ class RouteTable {
   static std::uint32_t narrow_key(const Level& level, std::uint64_t hi, std::uint64_t lo) noexcept {
     return static_cast<std::uint32_t>((level.window_in_lo ? lo : hi) >> level.window_shift);
   }
+
+  // One level's hash table from its entries (distinct, all of one length).
+  static Level make_level(int length128, std::span<const Entry> entries);
 
   std::vector<Site> sites_;
   std::vector<Level> levels_;  // longest prefix length first

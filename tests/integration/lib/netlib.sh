@@ -53,11 +53,27 @@ netlib_init() {
     exit 77
   fi
   NETLIB_PREFIX=$prefix
+  _netlib_lock "$prefix"
   NETLIB_DIR=$(mktemp -d "/tmp/netlib-$prefix.XXXXXX")
   chmod 755 "$NETLIB_DIR"   # test users must reach their home and authorized_keys
   trap '_netlib_on_exit' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+}
+
+# One run per prefix at a time, machine-wide: two runs with the same prefix
+# would share namespace and user names, and each would take the other's for
+# stale leftovers. The lock is an open fd; it goes away with this shell.
+# NETLIB_LOCK_WAIT (seconds, default 1500) bounds the wait for the other run.
+NETLIB_LOCK_FD=""
+_netlib_lock() {
+  local lockfile=/run/lock/netlib-$1.lock
+  exec {NETLIB_LOCK_FD}>>"$lockfile"
+  if ! flock -n "$NETLIB_LOCK_FD"; then
+    _netlib_log "another run with prefix $1 is active; waiting for it ($lockfile)"
+    flock -w "${NETLIB_LOCK_WAIT:-1500}" "$NETLIB_LOCK_FD" ||
+      { echo "netlib: $lockfile still held after ${NETLIB_LOCK_WAIT:-1500}s" >&2; exit 1; }
+  fi
 }
 
 _netlib_on_exit() {
@@ -223,7 +239,8 @@ spawn() {
   local ns log=$2
   ns=$(ns_name "$1")
   shift 2
-  (exec ip netns exec "$ns" "$@") >"$log" 2>&1 </dev/null &
+  # The child must not inherit the prefix lock (it could outlive this shell).
+  (exec {NETLIB_LOCK_FD}>&- ip netns exec "$ns" "$@") >"$log" 2>&1 </dev/null &
   SPAWNED_PID=$!
   netlib_record_pid "$SPAWNED_PID"
 }
