@@ -11,6 +11,7 @@
 
 #include "cli.hpp"
 #include "config.hpp"
+#include "control.hpp"
 #include "firewall_params.hpp"
 #include "loader.hpp"
 #include "log.hpp"
@@ -85,6 +86,7 @@ int run(const dvpn::Options& opts) {
     return exit_usage;
   }
   anchor_paths(cfg);
+  if (opts.action == dvpn::Options::Action::status) return dvpn::print_status(cfg.control_socket, opts.json);
   if (opts.action == dvpn::Options::Action::firewall_params) {
     try {
       std::cout << dvpn::firewall::params_text(cfg);
@@ -152,9 +154,6 @@ int main(int argc, char** argv) {
     case dvpn::Options::Action::version:
       std::cout << "dvpnd " << DVPN_VERSION << " (libssh2 " << LIBSSH2_VERSION << ")\n";
       return exit_ok;
-    case dvpn::Options::Action::status:
-      std::cerr << "dvpnd: --status: the control socket is not built yet\n";
-      return exit_runtime;
     default:
       return run(opts);
   }

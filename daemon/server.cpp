@@ -47,6 +47,16 @@ Server::Server(config::Config cfg, hostsdb::RouteTablePtr table)
   auto settings = std::make_shared<const ssh::SessionSettings>(ssh::SessionSettings::from(cfg_));
   gateways_ = std::make_unique<gateway::Registry>(io_, settings, limits_from(cfg_));
   for (const auto& listen : cfg_.listen) bind(listen);
+  if (!cfg_.control_socket.empty())
+    control_ = std::make_unique<ControlServer>(io_, cfg_.control_socket, [this] { return snapshot(); });
+}
+
+StatusSnapshot Server::snapshot() {
+  StatusSnapshot snap;
+  snap.live_connections = tracker_->live();
+  snap.sites = table_.load()->size();
+  gateways_->for_each([&snap](gateway::Gateway& g) { snap.gateways.push_back(g.stats()); });
+  return snap;
 }
 
 Server::~Server() = default;

@@ -17,6 +17,7 @@
 
 #include "config.hpp"
 #include "connection.hpp"
+#include "control.hpp"
 #include "gateway/registry.hpp"
 #include "hosts_watch.hpp"
 #include "route_table.hpp"
@@ -41,6 +42,7 @@ class Server {
   void wait_signals();
   void begin_shutdown();
   void check_drained();
+  StatusSnapshot snapshot();
 
   config::Config cfg_;
   boost::asio::io_context io_;
@@ -49,6 +51,7 @@ class Server {
   std::unique_ptr<gateway::Registry> gateways_;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::unique_ptr<HostsWatcher> watcher_;
+  std::unique_ptr<ControlServer> control_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;

@@ -53,8 +53,8 @@ class RouteTable {
     std::uint64_t slot_mask = 0;  // slot count - 1, a power of two minus one
     // When the bits that differ between entries lie in one 32-bit window
     // (always so for IPv4, whose networks differ only in their last 32 bits),
-    // slots shrink from 24 to
-    // 8 bytes: a third of the memory, so lookups miss the cache far less.
+    // slots shrink from 24 to 8 bytes: a third of the memory, so lookups
+    // miss the cache far less.
     bool narrow = false;
     bool window_in_lo = false;
     int window_shift = 0;

@@ -173,6 +173,24 @@ TEST_CASE("two spellings of one IPv4 prefix are one prefix") {
   CHECK(route(table, "1.2.3.4") == "v4");
 }
 
+TEST_CASE("a destination differing only in bits the sites share does not match") {
+  Diagnostics diags;
+  std::vector<Site> sites;
+  sites.push_back(make_site("one", {"10.0.1.0/24", "fd00:1::/64", "fd00:1::1:0:0:0/80"}));
+  sites.push_back(make_site("two", {"10.0.2.0/24", "fd00:2::/64", "fd00:2::2:0:0:0/80"}));
+  auto table = RouteTable::build(std::move(sites), diags);
+  CHECK(route(table, "10.0.1.9") == "one");
+  CHECK(route(table, "10.0.2.9") == "two");
+  CHECK(route(table, "11.0.1.9") == "-");
+  CHECK(route(table, "10.1.2.9") == "-");
+  CHECK(route(table, "fd00:2::9") == "two");
+  CHECK(route(table, "fd01:2::9") == "-");
+  CHECK(route(table, "fd00:2:0:1::9") == "-");
+  CHECK(route(table, "fd00:1:0:0:1::9") == "one");
+  CHECK(route(table, "fd00:2:0:0:2::9") == "two");
+  CHECK(route(table, "fd00:2:0:0:3::9") == "two");  // the /64 still covers it
+}
+
 TEST_CASE("lookup never allocates") {
   Diagnostics diags;
   std::vector<Site> sites;
