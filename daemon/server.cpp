@@ -9,6 +9,7 @@
 #include "loader.hpp"
 #include "log.hpp"
 #include "net/original_dst.hpp"
+#include "notify.hpp"
 #include "net/socket_options.hpp"
 #include "ssh/tunnel.hpp"
 
@@ -152,7 +153,9 @@ void Server::wait_signals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
+      notify_service_manager("RELOADING=1");
       reload_hosts("SIGHUP");
+      notify_service_manager("READY=1");
       wait_signals();
       return;
     }
@@ -163,6 +166,7 @@ void Server::wait_signals() {
 void Server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  notify_service_manager("STOPPING=1");
   for (auto& acceptor : acceptors_) {
     boost::system::error_code ignored;
     acceptor->close(ignored);
@@ -199,6 +203,7 @@ int Server::run() {
   for (auto& acceptor : acceptors_) accept_next(*acceptor);
   DVPN_LOG(info) << "dvpnd " << DVPN_VERSION << " listening on " << cfg_.listen.size() << " addresses, "
                  << table_.load()->size() << " sites";
+  notify_service_manager("READY=1");
 
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> workers;
