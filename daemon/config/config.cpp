@@ -265,16 +265,8 @@ std::string read_file(const std::string& path) {
 Config parse_config(const std::string& text, const std::string& name) {
   Config config;
   config.path = name;
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    detail::fail_at(name, e.mark, "YAML syntax error: " + e.msg);
-  }
-  if (documents.empty()) return config;  // empty, or only comments
-  if (documents.size() > 1)
-    detail::fail_at(name, documents[1].Mark(), "a second YAML document, expected one document per file");
-  read_root(Field{&name, documents[0], documents[0].Mark(), ""}, config);
+  const auto root = detail::load_document(text, name);  // null when empty or only comments
+  read_root(Field{&name, root, root.Mark(), ""}, config);
   return config;
 }
 

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <sstream>
 #include <vector>
+
+#include <yaml-cpp/eventhandler.h>
 
 namespace dvpn::config::detail {
 
@@ -18,7 +21,51 @@ std::string child_path(const std::string& parent, std::string_view key) {
 // yaml-cpp gives "!" as the tag of quoted and block scalars, "?" of plain ones.
 bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }
 
+// Records where each document starts and ignores the rest.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 }  // namespace
+
+YAML::Node load_document(const std::string& text, const std::string& file) {
+  try {
+    // Count documents by driving the parser ourselves: yaml-cpp 0.7's LoadAll
+    // loops forever on a token no document can start with, such as a stray ","
+    // (jbeder/yaml-cpp#1040), yielding an empty document each time without
+    // consuming it. Two documents starting at the same place are that case.
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentStarts starts;
+    if (!parser.HandleNextDocument(starts)) return YAML::Node();
+    if (parser.HandleNextDocument(starts)) {
+      const auto& second = starts.marks[1];
+      const bool stuck = second.pos == starts.marks[0].pos ||
+                         (parser.HandleNextDocument(starts) && starts.marks[2].pos == second.pos);
+      if (stuck) {
+        const auto at = static_cast<std::size_t>(second.pos);
+        fail_at(file, second,
+                "YAML syntax error: unexpected " + (at < text.size() ? quote(text.substr(at, 1)) : "text"));
+      }
+      fail_at(file, second, "a second YAML document, expected one document per file");
+    }
+    // One document: let yaml-cpp build its tree (Load reads only the first).
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    fail_at(file, e.mark, "YAML syntax error: " + e.msg);
+  }
+}
 
 void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& what) {
   if (mark.is_null()) throw ConfigError(file + ": " + what);

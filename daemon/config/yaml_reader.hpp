@@ -23,6 +23,10 @@ struct Field {
   std::string path;  // "ssh.port", "listen[1]"; "" for the top level
 };
 
+// Parses `text` as at most one YAML document: a null node if it holds none
+// (empty, or only comments). Syntax errors and a second document throw.
+YAML::Node load_document(const std::string& text, const std::string& file);
+
 // Throws "FILE:LINE:COL: what" (line and column 1-based).
 [[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& what);
 // Throws "FILE:LINE:COL: PATH PROBLEM, expected EXPECTED".

@@ -11,8 +11,12 @@ namespace {
 
 constexpr Duration first_backoff{1000};
 constexpr Duration max_backoff{30000};
-constexpr Duration refused_pause{200};
-constexpr int max_retries = 5;
+constexpr Duration refused_pause{50};
+// Retries are bounded by the connection's deadline; this only stops a far
+// end that refuses every session channel from cycling a connection forever.
+constexpr int max_retries = 100;
+// Opens queued on one session before another session is worth a handshake.
+constexpr unsigned opens_per_session_before_spreading = 2;
 
 }  // namespace
 
@@ -23,7 +27,8 @@ Gateway::Gateway(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<co
       key_(std::move(key)),
       settings_(std::move(settings)),
       limits_(limits),
-      wait_timer_(strand_) {}
+      wait_timer_(strand_),
+      retry_timer_(strand_) {}
 
 void Gateway::submit(std::shared_ptr<ssh::Tunnel> tunnel) {
   stat_connections_.fetch_add(1, std::memory_order_relaxed);
@@ -40,14 +45,19 @@ Gateway::Slot* Gateway::find(std::uint64_t session_id) {
 }
 
 Gateway::Slot* Gateway::pick(hostsdb::Mode mode) {
-  const auto now = Clock::now();
   Slot* best = nullptr;
+  auto busier = [](const Slot& a, const Slot& b) {
+    // Fewest opens in flight first (they are serialized per session), then fewest channels.
+    if (a.opening != b.opening) return a.opening > b.opening;
+    return a.exec + a.direct > b.exec + b.direct;
+  };
   for (auto& slot : slots_) {
-    if (!slot.ready || slot.refused_until > now) continue;
-    bool has_room = mode == hostsdb::Mode::netcat ? slot.exec < limits_.exec_channels_per_session
+    if (!slot.ready) continue;
+    unsigned exec_limit = std::min(limits_.exec_channels_per_session, slot.exec_cap.value_or(~0u));
+    bool has_room = mode == hostsdb::Mode::netcat ? slot.exec < exec_limit
                                                   : slot.direct < limits_.direct_channels_per_session;
     if (!has_room) continue;
-    if (!best || slot.exec + slot.direct < best->exec + best->direct) best = &slot;
+    if (!best || busier(*best, slot)) best = &slot;
   }
   return best;
 }
@@ -57,8 +67,11 @@ bool Gateway::want_another_session() const {
   if (!waiting_.empty()) return true;
   // Spread busy channels over a few sessions: each session runs on one
   // thread at a time, so one session per core lets busy streams use them all.
-  if (slots_.size() >= limits_.spread_sessions) return false;
-  return std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready && s.exec + s.direct > 0; });
+  bool all_busy = std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready && s.exec + s.direct > 0; });
+  bool all_opening = std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) {
+    return s.ready && s.opening >= opens_per_session_before_spreading;
+  });
+  return all_opening || (all_busy && slots_.size() < limits_.spread_sessions);
 }
 
 void Gateway::dispatch() {
@@ -68,8 +81,10 @@ void Gateway::dispatch() {
     if (!slot) break;
     waiting_.pop_front();
     (tunnel->mode() == hostsdb::Mode::netcat ? slot->exec : slot->direct)++;
+    slot->opening++;
     stat_channels_.fetch_add(1, std::memory_order_relaxed);
     if (slot->idle_timer) slot->idle_timer->cancel();
+    tunnel->restart_deadline(limits_.connect_timeout);
     slot->session->adopt(std::move(tunnel));
   }
   if (want_another_session()) start_session();
@@ -196,12 +211,34 @@ void Gateway::on_session_ended(std::uint64_t session_id, bool was_ready, const s
   });
 }
 
+void Gateway::on_open_done(std::uint64_t session_id) {
+  boost::asio::post(strand_, [self = shared_from_this(), session_id] {
+    Slot* slot = self->find(session_id);
+    if (slot && slot->opening > 0) slot->opening--;
+    self->dispatch();
+  });
+}
+
+void Gateway::retry_later() {
+  retry_timer_.expires_after(refused_pause);
+  retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    for (auto& slot : self->slots_)
+      if (slot.exec_cap == 0u) slot.exec_cap.reset();
+    self->dispatch();
+  });
+}
+
 void Gateway::on_session_full(std::uint64_t session_id, std::shared_ptr<ssh::Tunnel> tunnel) {
   boost::asio::post(strand_, [self = shared_from_this(), session_id, tunnel = std::move(tunnel)]() mutable {
     if (Slot* slot = self->find(session_id)) {
       slot->exec--;
-      slot->refused_until = Clock::now() + refused_pause;
       self->stat_channels_.fetch_sub(1, std::memory_order_relaxed);
+      // OpenSSH frees a slot only once the far-end command has exited and
+      // been reaped, a little after the channel closed: until one of this
+      // session's channels ends, take its current count as its limit.
+      slot->exec_cap = slot->exec;
+      if (slot->exec == 0) self->retry_later();
     }
     if (++tunnel->retries > max_retries) {
       tunnel->reject("far-end-refused: " + self->key_.to_string() + " refused a session channel " +
@@ -220,6 +257,7 @@ void Gateway::on_channel_released(std::uint64_t session_id, hostsdb::Mode mode, 
     Slot* slot = self->find(session_id);
     if (!slot) return;
     (mode == hostsdb::Mode::netcat ? slot->exec : slot->direct)--;
+    if (mode == hostsdb::Mode::netcat) slot->exec_cap.reset();
     self->stat_channels_.fetch_sub(1, std::memory_order_relaxed);
     if (slot->exec + slot->direct == 0) self->arm_idle_timer(*slot);
     self->dispatch();

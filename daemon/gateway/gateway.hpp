@@ -16,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,7 @@ class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this
 
   void on_session_ready(std::uint64_t session_id) override;
   void on_session_ended(std::uint64_t session_id, bool was_ready, const std::string& why) override;
+  void on_open_done(std::uint64_t session_id) override;
   void on_session_full(std::uint64_t session_id, std::shared_ptr<ssh::Tunnel> tunnel) override;
   void on_channel_released(std::uint64_t session_id, hostsdb::Mode mode, std::uint64_t up,
                            std::uint64_t down) override;
@@ -71,7 +73,8 @@ class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this
     std::shared_ptr<ssh::Session> session;
     bool ready = false;
     unsigned exec = 0, direct = 0;
-    Clock::time_point refused_until{};  // the far end just refused a channel: skip it briefly
+    unsigned opening = 0;                // channel opens handed over and not finished
+    std::optional<unsigned> exec_cap;    // set when the far end refused: its real limit for now
     std::shared_ptr<boost::asio::steady_timer> idle_timer;
   };
 
@@ -85,6 +88,7 @@ class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this
   void on_wait_timer();
   void arm_idle_timer(Slot& slot);
   void record_failure(const std::string& why);
+  void retry_later();
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -94,6 +98,7 @@ class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this
   std::vector<Slot> slots_;
   std::deque<std::shared_ptr<ssh::Tunnel>> waiting_;
   boost::asio::steady_timer wait_timer_;
+  boost::asio::steady_timer retry_timer_;  // re-dispatch after a refusal on an otherwise idle session
   bool connecting_ = false;
   Clock::time_point retry_after_{};
   Duration backoff_{0};

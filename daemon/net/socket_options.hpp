@@ -12,6 +12,11 @@ void set_no_delay(int fd);
 // `idle` and TCP_USER_TIMEOUT so unacknowledged data fails the socket.
 void set_dead_peer_detection(int fd, std::chrono::milliseconds idle);
 
+// Keeps at most `bytes` of not-yet-sent data in the kernel's send queue, so a
+// small control message (a channel open) does not queue behind megabytes of
+// bulk data; throughput is unchanged as the queue refills as it drains.
+void set_unsent_limit(int fd, int bytes);
+
 // Makes the next close() send RST instead of FIN.
 void set_reset_on_close(int fd);
 

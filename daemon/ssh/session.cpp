@@ -20,6 +20,13 @@ namespace {
 
 std::atomic<std::uint64_t> next_session_id{1};
 constexpr std::size_t scratch_size = 64 * 1024;
+constexpr int unsent_limit = 128 * 1024;
+// Bytes the far end may send ahead on all of a session's channels together:
+// a reply to a channel open queues behind them, so the window a new channel
+// gets shrinks as the session fills (never below min_window, never above the
+// configured window_size).
+constexpr std::uint32_t session_window_budget = 4u << 20;
+constexpr std::uint32_t min_window = 256u << 10;
 
 // Cheapest strong choices libssh2 1.10 can negotiate (SSH_NOTES section 3):
 // curve25519 costs a fraction of OpenSSH's default sntrup761 kex, and
@@ -69,6 +76,12 @@ ssize_t Session::recv_callback(libssh2_socket_t, void* buffer, size_t length, in
   return static_cast<ssize_t>(n);
 }
 
+std::uint32_t Session::window_for_new_channel() const noexcept {
+  auto channels = static_cast<std::uint32_t>(tunnels_.size() + 1);
+  return std::clamp(session_window_budget / channels, std::min(min_window, settings_->window_size),
+                    settings_->window_size);
+}
+
 void Session::start() {
   boost::asio::post(strand_, [self = shared_from_this()] {
     self->state_ = State::resolving;
@@ -109,6 +122,7 @@ void Session::on_connected(const boost::system::error_code& ec) {
   }
   int fd = socket_.native_handle();
   net::set_no_delay(fd);
+  net::set_unsent_limit(fd, unsent_limit);
   if (settings_->keepalive.count() > 0) net::set_dead_peer_detection(fd, settings_->keepalive);
   ssh_ = libssh2_session_init_ex(nullptr, nullptr, nullptr, this);
   if (!ssh_) {
@@ -202,6 +216,7 @@ void Session::on_open_deadline() {
       ++it;
     } else {
       tunnel->reject(reason);
+      if (auto observer = observer_.lock()) observer->on_open_done(id_);
       channel_released(tunnel->mode(), 0, 0);
       it = opening_.erase(it);
     }
@@ -216,8 +231,14 @@ bool Session::step_opening() {
     if (result == Tunnel::OpenResult::pending) return false;
     opening_.pop_front();
     arm_open_deadline();
+    if (auto observer = observer_.lock()) observer->on_open_done(id_);
     switch (result) {
       case Tunnel::OpenResult::opened:
+        DVPN_LOG(debug) << "session " << id_ << ": channel for " << tunnel->connection().client_text() << " open after "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(Tunnel::Clock::now() -
+                                                                                 tunnel->connection().started())
+                               .count()
+                        << "ms, " << opening_.size() << " more queued";
         tunnels_.push_back(std::move(tunnel));
         break;
       case Tunnel::OpenResult::refused:
@@ -256,6 +277,9 @@ void Session::pump() {
       for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
         std::shared_ptr<Tunnel> tunnel = tunnels_[i];  // a step may end the session and clear tunnels_
         more |= tunnel->step(*this);
+        // Opens wait for one reply each and go one at a time: give them a go
+        // between busy channels, or a busy session starves its newcomers.
+        if (!opening_.empty()) step_opening();
       }
       drain_transport();
       if (in_consumed_ == consumed && !rescan_) break;  // nothing arrived that a tunnel has not seen

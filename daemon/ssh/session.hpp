@@ -37,6 +37,10 @@ class SessionObserver {
   virtual ~SessionObserver() = default;
   virtual void on_session_ready(std::uint64_t session_id) = 0;
   virtual void on_session_ended(std::uint64_t session_id, bool was_ready, const std::string& why) = 0;
+  // A channel open finished one way or another (opened, refused, given up):
+  // the pool counts opens in flight to spread them over sessions, since
+  // libssh2 1.10 opens one channel at a time per session.
+  virtual void on_open_done(std::uint64_t session_id) = 0;
   // The far end refused a session channel: it has fewer exec slots than we
   // counted (OpenSSH MaxSessions). The tunnel goes back to the pool to retry.
   virtual void on_session_full(std::uint64_t session_id, std::shared_ptr<Tunnel> tunnel) = 0;
@@ -73,7 +77,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<char>& scratch() noexcept { return scratch_; }
   // True while our output queue is above its high-water mark: stop producing.
   bool congested() const noexcept { return out_pending_.size() >= out_high_water; }
-  std::uint32_t window_size() const noexcept { return settings_->window_size; }
+  // The receive window for a channel opened now.
+  std::uint32_t window_for_new_channel() const noexcept;
   // Runs one tunnel's step, and everyone's if it pulled in SSH input.
   void pump_tunnel(const std::shared_ptr<Tunnel>& tunnel);
   // Runs every tunnel's step (posted, so callers never re-enter).
@@ -89,7 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   enum class State { idle, resolving, connecting, handshake, auth, ready, closing, dead };
-  static constexpr std::size_t out_high_water = 512 * 1024;
+  static constexpr std::size_t out_high_water = 256 * 1024;
   static constexpr std::size_t in_capacity = 256 * 1024;
 
   static ssize_t send_callback(libssh2_socket_t, const void* buffer, size_t length, int, void** abstract);

@@ -80,10 +80,10 @@ Tunnel::OpenResult Tunnel::open_channel(Session& session) {
       std::string msg = direct_tcpip_message(target.ip.to_string(), target.port,
                                              ec ? "0.0.0.0" : peer.address().to_string(), ec ? 0 : peer.port());
       // libssh2 1.10's direct_tcpip_ex hard-codes a 2 MiB window; the generic open lets us choose.
-      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, session.window_size(), max_packet, msg.data(),
+      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, session.window_for_new_channel(), max_packet, msg.data(),
                                          static_cast<unsigned>(msg.size()));
     } else {
-      channel_ = libssh2_channel_open_ex(ssh, "session", 7, session.window_size(), max_packet, nullptr, 0);
+      channel_ = libssh2_channel_open_ex(ssh, "session", 7, session.window_for_new_channel(), max_packet, nullptr, 0);
     }
     if (!channel_) {
       int rc = libssh2_session_last_errno(ssh);

@@ -33,6 +33,11 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   Connection& connection() noexcept { return *connection_; }
   hostsdb::Mode mode() const noexcept { return connection_->target().mode; }
   Clock::time_point deadline() const noexcept { return deadline_; }
+  // A connection first waits (connect_timeout) for a session with a free
+  // channel; once a live session takes it, the far end gets a fresh
+  // connect_timeout to open the channel: time spent queued behind other opens
+  // of a busy but working session is not a sign of an unreachable gateway.
+  void restart_deadline(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
 
   // Ends a connection that never got a channel: RST and the log line.
   void reject(const std::string& reason);
@@ -64,7 +69,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
 
  private:
   enum class State { opening, open, closing, released };
-  static constexpr int turn_budget = 8;  // reads per direction before others get a turn
+  static constexpr int turn_budget = 4;  // reads per direction before others get a turn
 
   OpenResult open_channel(Session& session);
   bool relay_down(Session& session);

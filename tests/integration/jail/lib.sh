@@ -21,6 +21,7 @@ DVJ_GATE=$DVPN_BUILD_ROOT/chroot/dvpn-gate
 DVJ_OPTS=()            # the options every dvpn-jail call of the test gets
 DVJ_SSHD_CONFIG=""
 DVJ_GW=198.51.100.2
+DVJ_SSHD_NS=gw         # namespace of the far end's sshd (port 22)
 
 # dvj_init — netlib plus the scratch base directory; cleans up on exit.
 dvj_init() {
@@ -91,7 +92,7 @@ dvj_jail() { "$DVJ_TOOL" "${DVJ_OPTS[@]}" "$@"; }
 # listen again (it re-executes itself and logs "Server listening" anew).
 dvj_install() {
   local log before i
-  log=$(sshd_log gw 22)
+  log=$(sshd_log "$DVJ_SSHD_NS" 22)
   before=$(grep -c 'Server listening on 0.0.0.0' "$log" || true)
   dvj_jail install "$@" || fail "dvpn-jail install $*"
   for i in $(seq 100); do

@@ -55,6 +55,12 @@ assert_contains "$DVJ_BASE/authorized_keys" \
   "restrict,command=\"/bin/dvpn-gate 10.20.0.0/25 fd00:20::/64\" $(cut -d' ' -f1,2 "$NETLIB_DIR/site.pub") dvpn-site:thursday" \
   "re-authorize"
 pass "authorize replaces a site's line and keeps the others"
+rc=0
+dvj_jail authorize "$NETLIB_DIR/site.pub" --site saturday --subnet 10.40.0.0/24 >"$NETLIB_DIR/out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "one key authorized for a second site: exit $rc, expected 1"
+assert_contains "$NETLIB_DIR/out" "already authorized for site thursday" "second site"
+[ "$(grep -c 'dvpn-site:' "$DVJ_BASE/authorized_keys")" = 2 ] || fail "the refused authorize changed the keys"
+pass "a key already authorized for one site is refused for another (sshd reads one line per key)"
 
 step "remove restores everything"
 dvj_jail remove

@@ -10,7 +10,8 @@
 # Rules it enforces: only processes this test started are signalled, each by
 # PID (checked against its recorded start time, so a recycled PID is never
 # hit), plus whatever still runs inside the test's own namespaces; namespace
-# names carry the TAG so suites with different tags never collide.
+# names carry the TAG so suites with different tags never collide, and runs
+# with the same TAG wait for each other (a flock on /run/lock/netlib-TAG.lock).
 #
 # Requires root; without it netlib_init exits 77 (meson's "skipped").
 
