@@ -394,8 +394,24 @@ TEST_CASE("the top level must be one mapping") {
         "t.yaml:1:1: the top level is \"hello\", expected a mapping of settings (key: value lines)");
   CHECK(error_of("\n\n  42\n") ==
         "t.yaml:3:3: the top level is \"42\", expected a mapping of settings (key: value lines)");
+}
+
+TEST_CASE("a second document is an error at its start") {
   CHECK(error_of("run_as: a\n---\nrun_as: b\n") ==
+        "t.yaml:2:1: a second YAML document, expected one document per file");
+  CHECK(error_of("run_as: a\n...\nrun_as: b\n") ==
         "t.yaml:3:1: a second YAML document, expected one document per file");
+  CHECK(error_of("run_as: a\n---\n") ==
+        "t.yaml:2:1: a second YAML document, expected one document per file");
+  CHECK(error_of("---\n---\n") == "t.yaml:2:1: a second YAML document, expected one document per file");
+}
+
+TEST_CASE("a stray token no document can start with is a syntax error, not a hang") {
+  // yaml-cpp 0.7's LoadAll never returns on these (jbeder/yaml-cpp#1040).
+  CHECK(error_of(",") == "t.yaml:1:1: YAML syntax error: unexpected \",\"");
+  CHECK(error_of("# comment\n\n  , run_as: a\n") == "t.yaml:3:3: YAML syntax error: unexpected \",\"");
+  CHECK(error_of("]") == "t.yaml:1:1: YAML syntax error: illegal flow end");
+  CHECK(error_of("{:") == "t.yaml:1:2: YAML syntax error: unknown token");
 }
 
 TEST_CASE("aliases read like the value they name") {
