@@ -164,14 +164,12 @@ void Server::wait_signals() {
 }
 
 void Server::begin_shutdown() {
-  if (stopping_) return;
-  stopping_ = true;
+  if (stopping_.exchange(true)) return;
   notify_service_manager("STOPPING=1");
   for (auto& acceptor : acceptors_) {
     boost::system::error_code ignored;
     acceptor->close(ignored);
   }
-  watcher_.reset();
   DVPN_LOG(info) << "stopping: " << tracker_->live() << " connections draining for up to "
                  << cfg_.shutdown_grace.count() / 1000.0 << "s";
   drain_deadline_ = std::chrono::steady_clock::now() + cfg_.shutdown_grace;

@@ -55,7 +55,7 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // read by accept handlers on every thread
 };
 
 }  // namespace dvpn
