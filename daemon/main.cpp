@@ -60,6 +60,11 @@ void drop_privileges(const std::string& user) {
 int check(const dvpn::config::Config& cfg, const dvpn::hostsdb::LoadResult& hosts) {
   int problems = static_cast<int>(hosts.diags.size());
   for (const auto& diag : hosts.diags) std::cerr << diag.to_string() << "\n";
+  // Accounts and keys are made at deployment; --check also serves before that.
+  if (!cfg.run_as.empty() && !getpwnam(cfg.run_as.c_str())) {
+    std::cout << "note: run_as user \"" << cfg.run_as << "\" does not exist yet (useradd --system " << cfg.run_as
+              << "); dvpnd will refuse to start without it\n";
+  }
   if (std::filesystem::exists(cfg.ssh.identity)) {
     if (auto problem = dvpn::ssh::identity_problem(cfg.ssh.identity)) {
       std::cerr << *problem << "\n";
