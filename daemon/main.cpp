@@ -1,6 +1,7 @@
 // dvpnd: parses the command line, loads the config and the hosts map, and
 // either answers a one-shot question (--check, --lookup, ...) or runs the server.
 #include <grp.h>
+#include <sys/resource.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -47,6 +48,20 @@ dvpn::log::Level log_level(dvpn::config::LogLevel level) {
     case dvpn::config::LogLevel::error: return dvpn::log::Level::error;
   }
   return dvpn::log::Level::info;
+}
+
+// Each connection holds a client socket; the soft limit on open files
+// (often 1024) would cap max_connections long before memory does.
+void raise_file_limit(unsigned max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  const rlim_t needed = static_cast<rlim_t>(max_connections) + 64;  // + sessions, listeners, logs
+  if (limit.rlim_cur < needed) {
+    DVPN_LOG(warning) << "open-file limit " << limit.rlim_cur << " is below max_connections (" << max_connections
+                      << ") + 64; raise it (LimitNOFILE=, ulimit -n) or lower limits.max_connections";
+  }
 }
 
 void drop_privileges(const std::string& user) {
@@ -127,6 +142,7 @@ int run(const dvpn::Options& opts) {
     return exit_usage;
   }
   try {
+    raise_file_limit(cfg.max_connections);
     libssh2_init(0);  // once, before any thread starts
     auto table = std::make_shared<const dvpn::hostsdb::RouteTable>(std::move(hosts.table));
     dvpn::Server server(cfg, std::move(table));
