@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
 namespace dvpn::config::detail {
@@ -50,7 +51,7 @@ YAML::Node load_document(const std::string& text, const std::string& file) {
     DocumentStarts starts;
     if (!parser.HandleNextDocument(starts)) return YAML::Node();
     if (parser.HandleNextDocument(starts)) {
-      const auto& second = starts.marks[1];
+      const YAML::Mark second = starts.marks[1];  // a copy: the next call may grow marks
       const bool stuck = second.pos == starts.marks[0].pos ||
                          (parser.HandleNextDocument(starts) && starts.marks[2].pos == second.pos);
       if (stuck) {
@@ -62,6 +63,10 @@ YAML::Node load_document(const std::string& text, const std::string& file) {
     }
     // One document: let yaml-cpp build its tree (Load reads only the first).
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own text for this is "bad file"; its mark is where the scanner got to.
+    fail_at(file, e.mark,
+            "YAML nested " + std::to_string(e.depth()) + " or more levels deep, expected a few levels");
   } catch (const YAML::Exception& e) {
     fail_at(file, e.mark, "YAML syntax error: " + e.msg);
   }

@@ -387,6 +387,13 @@ TEST_CASE("YAML syntax errors carry the parser's position") {
   CHECK(error_of("\tlisten: []\n") == "t.yaml:1:8: YAML syntax error: illegal map value");
 }
 
+TEST_CASE("absurdly deep nesting is an error, not a stack overflow") {
+  const std::string deep = "listen: " + std::string(3000, '[') + std::string(3000, ']') + "\n";
+  const auto message = error_of(deep);
+  CHECK(message.starts_with("t.yaml:1:"));
+  CHECK(message.ends_with(": YAML nested 500 or more levels deep, expected a few levels"));
+}
+
 TEST_CASE("the top level must be one mapping") {
   CHECK(error_of("- listen\n- hosts\n") ==
         "t.yaml:1:1: the top level is a list, expected a mapping of settings (key: value lines)");
@@ -410,6 +417,9 @@ TEST_CASE("a stray token no document can start with is a syntax error, not a han
   // yaml-cpp 0.7's LoadAll never returns on these (jbeder/yaml-cpp#1040).
   CHECK(error_of(",") == "t.yaml:1:1: YAML syntax error: unexpected \",\"");
   CHECK(error_of("# comment\n\n  , run_as: a\n") == "t.yaml:3:3: YAML syntax error: unexpected \",\"");
+  // After a complete document too (this path once read a dangling reference).
+  CHECK(error_of("{run_as: a}\n, b\n") == "t.yaml:2:1: YAML syntax error: unexpected \",\"");
+  CHECK(error_of("run_as: a\n...\n,\n") == "t.yaml:3:1: YAML syntax error: unexpected \",\"");
   CHECK(error_of("]") == "t.yaml:1:1: YAML syntax error: illegal flow end");
   CHECK(error_of("{:") == "t.yaml:1:2: YAML syntax error: unknown token");
 }
