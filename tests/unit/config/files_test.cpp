@@ -113,9 +113,13 @@ TEST_CASE("the full fixture sets every key") {
   CHECK(c.run_as == "nobody");
 }
 
-TEST_CASE("examples/dvpn.yaml loads and spells out exactly the defaults") {
+TEST_CASE("examples/dvpn.yaml loads and spells out the defaults, hosts aside") {
   const auto path = (examples / "dvpn.yaml").string();
-  check_defaults(load_config_file(path));
+  auto c = load_config_file(path);
+  // hosts names the example map beside it, so --check works on a fresh checkout.
+  CHECK(c.hosts == std::vector<std::string>{"/etc/hosts", "hosts"});
+  c.hosts = dvpn::config::Config{}.hosts;
+  check_defaults(c);
 }
 
 TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
