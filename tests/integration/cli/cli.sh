@@ -1,0 +1,44 @@
+#!/bin/bash
+# dvpnd's one-shot commands (SPEC section 4): --check, --lookup, --version,
+# --help, --status without a daemon, and their exit codes (0 ok, 1 runtime,
+# 2 usage or config error) with FILE:LINE in every complaint.
+set -euo pipefail
+DVPND=${DVPND:?set by meson}
+EXAMPLES=${DVPN_SOURCE_ROOT:?set by meson}/examples
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect CODE PATTERN CMD... — CMD exits with CODE and its output matches PATTERN.
+expect() {
+  local code=$1 pattern=$2 rc=0
+  shift 2
+  "$@" >"$tmp/out" 2>&1 || rc=$?
+  [ "$rc" = "$code" ] || { cat "$tmp/out" >&2; fail "$* exited $rc, expected $code"; }
+  grep -Eq -- "$pattern" "$tmp/out" || { cat "$tmp/out" >&2; fail "$*: output lacks /$pattern/"; }
+  echo "ok: $* -> $rc"
+}
+
+expect 0 "examples/dvpn.yaml: ok, 3 sites" "$DVPND" --check -c "$EXAMPLES/dvpn.yaml"
+expect 0 "site thursday .*hosts:[0-9]+" "$DVPND" --lookup 10.0.3.7:80 -c "$EXAMPLES/dvpn.yaml"
+expect 0 "endpoint: dvpn@203.0.113.7:22" "$DVPND" --lookup 10.0.3.7:80 -c "$EXAMPLES/dvpn.yaml"
+expect 0 "command:  nc 10.0.3.7 80" "$DVPND" --lookup 10.0.3.7:80 -c "$EXAMPLES/dvpn.yaml"
+expect 0 "mode:     direct" "$DVPND" --lookup 10.0.5.1:443 -c "$EXAMPLES/dvpn.yaml"
+expect 0 "site saturday" "$DVPND" --lookup "[fd00:5::9]:22" -c "$EXAMPLES/dvpn.yaml"
+expect 1 "no site serves this address" "$DVPND" --lookup 10.99.0.1:80 -c "$EXAMPLES/dvpn.yaml"
+expect 2 "expected ADDR" "$DVPND" --lookup nonsense -c "$EXAMPLES/dvpn.yaml"
+
+printf 'listen: ["127.0.0.1:7007"]\nhosts: [%s]\nbogus: 1\n' "$EXAMPLES/hosts" >"$tmp/unknown.yaml"
+expect 2 "unknown.yaml:3:1: unknown key \"bogus\"" "$DVPND" --check -c "$tmp/unknown.yaml"
+
+printf '10.0.3.1 ok #!203.0.113.7\n10.0.4.1 bad #!203.0.113.8 frob=1\n' >"$tmp/bad.hosts"
+printf 'hosts: [%s]\n' "$tmp/bad.hosts" >"$tmp/badhosts.yaml"
+expect 2 "bad.hosts:2: unknown option \"frob=1\"" "$DVPND" --check -c "$tmp/badhosts.yaml"
+expect 2 "cannot read" "$DVPND" --check -c "$tmp/missing.yaml"
+
+expect 0 "^dvpnd [0-9]+\.[0-9]+" "$DVPND" --version
+expect 0 "usage: dvpnd" "$DVPND" --help
+expect 2 "unknown option \"--bogus\"" "$DVPND" --bogus
+printf 'control_socket: %s/none.sock\nhosts: [%s]\n' "$tmp" "$EXAMPLES/hosts" >"$tmp/status.yaml"
+expect 1 "cannot reach the daemon" "$DVPND" --status -c "$tmp/status.yaml"
+echo "PASS cli"
