@@ -19,7 +19,7 @@ const char* usage_text() {
          "                       show the running daemon's gateways over the control socket\n"
          "      --firewall-params\n"
          "                       print the parameters dvpn-firewall needs, then exit\n"
-         "      --version        print the version\n"
+         "  -V, --version        print the version\n"
          "  -h, --help           print this help\n"
          "\n"
          "Signals: SIGHUP reloads the hosts map; SIGTERM/SIGINT stop accepting and\n"

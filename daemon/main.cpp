@@ -147,6 +147,10 @@ int run(const dvpn::Options& opts) {
     auto table = std::make_shared<const dvpn::hostsdb::RouteTable>(std::move(hosts.table));
     dvpn::Server server(cfg, std::move(table));
     drop_privileges(cfg.run_as);
+    // Every session reads the key again as the account we now run as.
+    if (access(cfg.ssh.identity.c_str(), R_OK) != 0)
+      throw std::runtime_error(cfg.ssh.identity + ": not readable as the account dvpnd runs as (run_as: \"" +
+                               cfg.run_as + "\"); chown it to that account");
     int code = server.run();
     std::fflush(nullptr);
     // Connections cut at the end of the grace period are already set to
