@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+# steps.sh — what scripts/demo shows once the network is up (sites.sh): each
+# step explains itself, runs real commands and ends with "[ok] N: ..." or
+# stops the demo with "[FAILED]".
+
+A_DIR=$DEMO_BASE/a
+
+steps_intro() {
+  say "${UI_B}dvpn demo: three sites joined by dvpnd, in network namespaces on this machine${UI_N}" \
+    "" \
+    "dvpnd runs on a site's gateway. The gateway's firewall hands it every TCP" \
+    "connection a LAN host opens to another site; dvpnd carries the connection" \
+    "inside an SSH session to that site's gateway, where a jailed login connects" \
+    "to the destination. LAN hosts need no VPN software: only the gateway as router." \
+    ""
+}
+
+steps_network() {
+  local x
+  blank
+  for x in "${DEMO_SITES[@]}"; do
+    printf '  site %s   LAN %s.0/24, host demo-lan%s %s.10   gateway demo-gw%s, internet address %s\n' \
+      "${x^^}" "$(demo_lan "$x")" "$x" "$(demo_lan "$x")" "$x" "$(demo_wan "$x")"
+  done
+  say "  The gateways meet on a switch in namespace demo-wan, standing in for the internet." \
+    "" \
+    "  Each gateway runs dvpnd; dvpn-firewall's rules (LAN TCP to 10.0.0.0/8 goes to" \
+    "  dvpnd); dnsmasq (names from the hosts map); and a private sshd with the" \
+    "  jailed account made by dvpn-jail, which the other gateways' dvpnd log in to." \
+    "  Each LAN host runs a web server whose page names its site. No gateway has a" \
+    "  route to another site's LAN: only dvpnd gets there."
+}
+
+# ---- dvpnd's log -------------------------------------------------------------------
+declare -A LOG_MARK=()
+LOG_LINES=""
+
+# log_mark X — later log_show X prints only what gateway X's dvpnd logs from now on.
+log_mark() { LOG_MARK[$1]=$(wc -l <"$(demo_dir "$1")/dvpnd.log"); }
+
+# log_show X REGEX [COUNT] — waits up to 3 s for COUNT (default 1) new lines of
+# gateway X's dvpnd log that match REGEX (grep -E), prints them; in LOG_LINES.
+log_show() {
+  local x=$1 re=$2 count=${3:-1} f
+  f=$(demo_dir "$x")/dvpnd.log
+  for _ in $(seq 30); do
+    LOG_LINES=$(tail -n +"$((LOG_MARK[$x] + 1))" "$f" | grep -E -- "$re" || true)
+    [ "$(grep -c . <<<"$LOG_LINES")" -ge "$count" ] && break
+    sleep 0.1
+  done
+  blank
+  say "  dvpnd on gateway ${x^^} logged:"
+  [ -z "$LOG_LINES" ] || printf '    %s\n' "${LOG_LINES//$'\n'/$'\n'    }"
+}
+
+# succeeded_with TEXT... — the last `show` exited 0 and printed every TEXT.
+succeeded_with() {
+  local text
+  [ "$SHOW_RC" = 0 ] || return 1
+  for text in "$@"; do [[ $SHOW_OUT == *"$text"* ]] || return 1; done
+}
+
+curl_lana() { echo "ip netns exec demo-lana curl -sS -m 10 $1"; }
+
+# ---- the steps ---------------------------------------------------------------------
+step_by_name() {
+  heading "1. A host in site A fetches a web page from site B, by name"
+  say "Gateway A's hosts map, in /etc/hosts syntax. dnsmasq on the gateway answers" \
+    "the LAN's DNS queries from it; dvpnd reads its #! lines: \"site B's /24 is" \
+    "reached over SSH as demo-dvpn-b at 203.0.113.2\"."
+  show "cat $A_DIR/hosts.d/vpn.hosts"
+  blank
+  say "The LAN host's DNS server is gateway A (/etc/netns/demo-lana/resolv.conf):"
+  show "ip netns exec demo-lana getent hosts www.siteb"
+  succeeded_with 10.2.0.10 || broken "www.siteb did not resolve to 10.2.0.10 through gateway A's dnsmasq"
+  blank
+  say "Plain HTTP. Gateway A's firewall redirects the connection to dvpnd, which" \
+    "opens a channel in its SSH session to gateway B; there the jailed login" \
+    "connects to the web server:"
+  log_mark a
+  show "$(curl_lana http://www.siteb/)"
+  succeeded_with "site B" || broken "site A could not fetch site B's page"
+  log_show a 'conn .*-> 10\.2\.0\.10:80 '
+  say "  (client -> destination, site, bytes up and down, duration, how it ended)"
+  ok 1 "site A fetched site B's page by name, through dvpnd and SSH"
+}
+
+step_add_site() {
+  local line
+  line="$(demo_lan c).1 sitec #!$(demo_jail_user c)@$(demo_wan c)"
+  heading "2. Site C joins while everything runs"
+  say "Gateway A has no #! line for site C yet. www.sitec has a name, but dvpnd" \
+    "knows no gateway for 10.3.0.10 and answers with a TCP reset at once (curl" \
+    "calls it a failed connect or a reset, whichever it sees first):"
+  log_mark a
+  show "$(curl_lana http://www.sitec/)"
+  [ "$SHOW_RC" != 0 ] || broken "site C was reachable before it was added"
+  log_show a '10\.3\.0\.10'
+  blank
+  say "Add site C: one line, dropped into the hosts directory as a new file." \
+    "dvpnd watches the directory and reloads by itself; nothing is restarted:"
+  log_mark a
+  show "echo '$line' > $A_DIR/hosts.d/sitec.hosts"
+  [ "$SHOW_RC" = 0 ] || broken "could not write the hosts line"
+  show "sleep 1"
+  show "$(curl_lana http://www.sitec/)"
+  succeeded_with "site C" || broken "site C was not reachable a second after it was added"
+  log_show a 'hosts reloaded|conn .*-> 10\.3\.0\.10:80 ' 2
+  ok 2 "site C added with one hosts line, reached a second later"
+}
+
+step_status() {
+  heading "3. The status view"
+  say "dvpnd --status asks the running dvpnd over its control socket. Per far" \
+    "gateway: SSH sessions, open channels, connections, bytes each way, failures" \
+    "and the last error (--json for scripts):"
+  show "ip netns exec demo-gwa $DVPND_SHOWN --status -c $A_DIR/dvpn.yaml"
+  succeeded_with "@$(demo_wan b):22" "@$(demo_wan c):22" || broken "the status view does not list gateways B and C"
+  ok 3 "the status view lists gateways B and C with their traffic"
+}
+
+step_reset() {
+  heading "4. A closed port: reset at once"
+  say "Nothing listens on port 81 of site B's web server. Gateway B's netcat is" \
+    "refused; dvpnd hears it over SSH and resets the client's connection right" \
+    "away, so the client neither hangs nor waits for a timeout:"
+  log_mark a
+  show "$(curl_lana http://www.siteb:81/)"
+  show_time "reset"
+  if [ "$SHOW_RC" != 56 ] || [[ $SHOW_OUT != *"reset by peer"* ]]; then
+    broken "expected curl's 'Connection reset by peer' (exit 56), got exit $SHOW_RC"
+  fi
+  [ "$SHOW_MS" -lt 3000 ] || broken "the reset took ${SHOW_MS} ms"
+  log_show a 'conn .*-> 10\.2\.0\.10:81 '
+  ok 4 "a refused destination was reset in ${SHOW_MS} ms"
+}
+
+steps_keep_info() {
+  heading "The network stays up (--keep)"
+  say "A shell in a namespace sees that machine's network (and, for the LAN hosts," \
+    "gateway DNS):" \
+    "    ip netns exec demo-lana bash      LAN hosts: demo-lana demo-lanb demo-lanc" \
+    "    ip netns exec demo-gwa bash       gateways:  demo-gwa demo-gwb demo-gwc" \
+    "Try:" \
+    "    ip netns exec demo-lanc curl http://www.sitea/" \
+    "    ip netns exec demo-gwa $DVPND_SHOWN --status -c $A_DIR/dvpn.yaml" \
+    "    tail -f $DEMO_BASE/{a,b,c}/dvpnd.log" \
+    "Files of gateway X (config, hosts.d, keys, logs, jail): $DEMO_BASE/X/" \
+    "Tear it all down:" \
+    "    sudo scripts/demo --down"
+}
