@@ -17,6 +17,12 @@ void set_dead_peer_detection(int fd, std::chrono::milliseconds idle);
 // bulk data; throughput is unchanged as the queue refills as it drains.
 void set_unsent_limit(int fd, int bytes);
 
+// Acknowledges what has arrived at once instead of after the delayed-ACK
+// timer. The kernel clears it again by itself, so it is re-armed after every
+// read. Without it, each far-end close waits ~40 ms for our ACK (sshd's last
+// packets are held by Nagle until then: bench/RESULTS.md).
+void set_quick_ack(int fd);
+
 // Makes the next close() send RST instead of FIN.
 void set_reset_on_close(int fd);
 

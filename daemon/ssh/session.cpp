@@ -341,6 +341,7 @@ void Session::start_read() {
                               return;
                             }
                             self->in_end_ += n;
+                            net::set_quick_ack(self->socket_.native_handle());
                             self->pump();
                           });
 }

@@ -75,13 +75,16 @@ Tunnel::OpenResult Tunnel::open_channel(Session& session) {
   const Target& target = connection_->target();
   if (!channel_) {
     if (target.mode == hostsdb::Mode::direct) {
-      boost::system::error_code ec;
-      auto peer = connection_->client().remote_endpoint(ec);
-      std::string msg = direct_tcpip_message(target.ip.to_string(), target.port,
+      // Built once: the open is retried until the far end answers.
+      if (open_message_.empty()) {
+        boost::system::error_code ec;
+        auto peer = connection_->client().remote_endpoint(ec);
+        open_message_ = direct_tcpip_message(target.ip.to_string(), target.port,
                                              ec ? "0.0.0.0" : peer.address().to_string(), ec ? 0 : peer.port());
+      }
       // libssh2 1.10's direct_tcpip_ex hard-codes a 2 MiB window; the generic open lets us choose.
-      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, session.window_for_new_channel(), max_packet, msg.data(),
-                                         static_cast<unsigned>(msg.size()));
+      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, session.window_for_new_channel(), max_packet,
+                                         open_message_.data(), static_cast<unsigned>(open_message_.size()));
     } else {
       channel_ = libssh2_channel_open_ex(ssh, "session", 7, session.window_for_new_channel(), max_packet, nullptr, 0);
     }

@@ -92,6 +92,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   bool exec_started_ = false;
   bool abandoned_ = false;
   std::string open_error_;
+  std::string open_message_;  // direct-tcpip request, kept across open retries
 
   // client -> far end
   std::unique_ptr<char[]> up_rest_;
