@@ -105,7 +105,7 @@ box_ticks() {
 # ---- the network ------------------------------------------------------------------------
 bench_topology_up() {
   netlib_init dvb
-  trap 'bench_on_exit' EXIT
+  netlib_on_exit_also bench_cgroup_remove
   NETLIB_TAIL_LINES=${NETLIB_TAIL_LINES:-12}
   ulimit -Hn "$NOFILE" 2>/dev/null || true
   ulimit -n "$NOFILE" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -184,18 +184,6 @@ bench_cgroup_remove() {
     sleep 0.1
   done
   echo "bench: could not remove cgroup $SSHD_CG" >&2
-}
-# Replaces netlib's EXIT trap: the same, plus the cgroup.
-bench_on_exit() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-    netlib_dump_fail_logs
-    netlib_keep_logs
-  fi
-  netlib_cleanup
-  bench_cgroup_remove
-  exit "$rc"
 }
 
 bench_iperf_server_start() {

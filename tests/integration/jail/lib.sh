@@ -26,7 +26,9 @@ DVJ_SSHD_NS=gw         # namespace of the far end's sshd (port 22)
 # dvj_init — netlib plus the scratch base directory; cleans up on exit.
 dvj_init() {
   netlib_init dvj
-  trap '_dvj_on_exit' EXIT
+  # Our account and base directory go after netlib has stopped every process
+  # that could still run as the account.
+  netlib_on_exit_also _dvj_cleanup
   [ -x "$DVJ_GATE" ] || fail "dvpn-gate not built at $DVJ_GATE"
   _dvj_drop_stale_user
   # Not under /tmp: sshd refuses a chroot below a world-writable directory.
@@ -34,20 +36,6 @@ dvj_init() {
   chmod 755 "$DVJ_BASE"
   DVJ_JAIL=$DVJ_BASE/jail
   mkdir -m 755 "$DVJ_BASE/sshd_config.d"
-}
-
-# Like netlib's own exit trap, plus our account and base directory (after
-# netlib has stopped every process that could still run as the account).
-_dvj_on_exit() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-    netlib_dump_fail_logs
-    netlib_keep_logs
-  fi
-  netlib_cleanup
-  _dvj_cleanup
-  exit "$rc"
 }
 
 _dvj_cleanup() {

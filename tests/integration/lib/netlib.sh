@@ -77,14 +77,20 @@ _netlib_lock() {
   fi
 }
 
+# netlib_on_exit_also FN — FN runs at exit after netlib_cleanup (so after
+# every process of ours is gone), e.g. to remove an account or a cgroup.
+NETLIB_EXIT_HOOKS=()
+netlib_on_exit_also() { NETLIB_EXIT_HOOKS+=("$1"); }
+
 _netlib_on_exit() {
-  local rc=$?
+  local rc=$? hook
   trap - EXIT INT TERM
   if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
     netlib_dump_fail_logs
     netlib_keep_logs
   fi
   netlib_cleanup
+  for hook in "${NETLIB_EXIT_HOOKS[@]}"; do "$hook" || true; done
   exit "$rc"
 }
 
