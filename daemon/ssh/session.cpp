@@ -41,8 +41,7 @@ constexpr const char* mac_prefs = "hmac-sha2-256,hmac-sha2-512";
 
 Session::Session(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const SessionSettings> settings,
                  std::weak_ptr<SessionObserver> observer)
-    : io_(io),
-      strand_(boost::asio::make_strand(io)),
+    : strand_(boost::asio::make_strand(io)),
       resolver_(strand_),
       socket_(strand_),
       timer_(strand_),

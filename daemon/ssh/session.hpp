@@ -114,7 +114,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void arm_keepalive();
   void teardown();
 
-  boost::asio::io_context& io_;
   Strand strand_;
   tcp::resolver resolver_;
   tcp::socket socket_;
