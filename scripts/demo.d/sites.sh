@@ -99,14 +99,11 @@ demo_far_end_up() {
   config=$(dirname "$(sshd_log "gw$x" 22)")/sshd_config
   log=$(sshd_log "gw$x" 22)
   NETLIB_FAIL_LOGS+=("$log")
-  before=$(grep -c 'Server listening on 0.0.0.0' "$log" || true)
+  before=$(sshd_listen_count "gw$x" 22)
   demo_jail "$x" install || fail "dvpn-jail install on gateway $x"
   # The HUP'd sshd re-executes itself and logs "Server listening" anew.
-  for _ in $(seq 100); do
-    [ "$(grep -c 'Server listening on 0.0.0.0' "$log" || true)" -gt "$before" ] && return 0
-    sleep 0.1
-  done
-  fail "sshd on gateway $x did not come back after dvpn-jail's reload (see $log)"
+  sshd_wait_relisten "gw$x" 22 "$before" ||
+    fail "sshd on gateway $x did not come back after dvpn-jail's reload (see $log)"
 }
 
 # demo_jail X ARGS... — dvpn-jail with gateway X's private sshd and jail.

@@ -79,15 +79,11 @@ dvj_jail() { "$DVJ_TOOL" "${DVJ_OPTS[@]}" "$@"; }
 # dvj_install [ARGS...] — dvpn-jail install, then wait for the HUP'd sshd to
 # listen again (it re-executes itself and logs "Server listening" anew).
 dvj_install() {
-  local log before i
-  log=$(sshd_log "$DVJ_SSHD_NS" 22)
-  before=$(grep -c 'Server listening on 0.0.0.0' "$log" || true)
+  local before
+  before=$(sshd_listen_count "$DVJ_SSHD_NS" 22)
   dvj_jail install "$@" || fail "dvpn-jail install $*"
-  for i in $(seq 100); do
-    [ "$(grep -c 'Server listening on 0.0.0.0' "$log" || true)" -gt "$before" ] && return 0
-    sleep 0.1
-  done
-  fail "sshd did not come back after the reload (see $log)"
+  sshd_wait_relisten "$DVJ_SSHD_NS" 22 "$before" ||
+    fail "sshd did not come back after the reload (see $(sshd_log "$DVJ_SSHD_NS" 22))"
 }
 
 # dvj_net [--no-include] [extra sshd_config lines] — namespaces, links, sshd

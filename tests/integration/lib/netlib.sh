@@ -311,6 +311,21 @@ link() {
 }
 
 # wait_port NS PORT [TIMEOUT_S] — until something listens on TCP PORT in NS.
+# sshd_listen_count NS PORT — how often that sshd has logged "Server listening"
+# (a HUP'd sshd re-executes itself and logs it anew).
+sshd_listen_count() { grep -c 'Server listening on 0.0.0.0' "$(sshd_log "$1" "$2")" || true; }
+
+# sshd_wait_relisten NS PORT BEFORE — waits up to 10 s for that sshd to listen
+# again after a reload, i.e. for sshd_listen_count to pass BEFORE.
+sshd_wait_relisten() {
+  local _
+  for _ in $(seq 100); do
+    [ "$(sshd_listen_count "$1" "$2")" -gt "$3" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 wait_port() {
   local ns=$1 port=$2 timeout=${3:-10} deadline
   deadline=$((SECONDS + timeout))
