@@ -14,7 +14,7 @@ dst=$(siteb_ip direct)
 # download NAME SIZE — a rate-limited download in the background, started
 # and seen flowing before returning.
 download() {
-  client_bg "$1" 60 bulk "$dst" "$BULK_PORT" --recv "$2" --rate 4MiB --progress-file "$GW_DIR/$1.progress" --timeout 55
+  client_bg "$1" 60 bulk "$dst" "$BULK_PORT" --recv "$2" --rate 4MiB --rcvbuf 64KiB --progress-file "$GW_DIR/$1.progress" --timeout 55
   retry_for 15 progress_at_least "$1" 262144 || { bg_finish "$1" || true; fail "download $1 did not start"; }
 }
 
@@ -23,8 +23,8 @@ terminate() {
   kill -TERM "$DVPND_PID"
 }
 
-step "a 6 MiB download at 4 MiB/s (about 1.5 s) outlives SIGTERM and completes"
-download short 6MiB
+step "a 10 MiB download at 4 MiB/s (about 2.5 s) outlives SIGTERM and completes"
+download short 10MiB
 terminate
 expect_rc 4 "a new connection after SIGTERM is refused" client 10 get "$dst" "$HTTP_PORT" --path "$GW_HTTP_PATH"
 expect_rc 0 "the download in flight completed, every byte checked" bg_finish short

@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import socket
 import sys
 import time
 
@@ -78,7 +79,16 @@ class Pacer:
 
 
 async def connect(args):
-    return await asyncio.open_connection(args.host, args.port, limit=STREAM_LIMIT)
+    if not args.rcvbuf:
+        return await asyncio.open_connection(args.host, args.port, limit=STREAM_LIMIT)
+    # A fixed small receive buffer turns off autotuning, and a small stream
+    # limit keeps asyncio from reading ahead: a paced reader then really holds
+    # the sender back instead of megabytes vanishing into buffers.
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (args.host, args.port))
+    return await asyncio.open_connection(sock=sock, limit=args.rcvbuf)
 
 
 async def expect_eof(reader, what):
@@ -334,6 +344,7 @@ def parse_args(argv):
         p.add_argument("--count", type=int, default=1)
         p.add_argument("--concurrency", type=int, default=1)
         p.add_argument("--timeout", type=float, default=timeout, help="per connection, seconds")
+        p.add_argument("--rcvbuf", type=size, default=0, help="SO_RCVBUF (0: kernel autotuning)")
         return p
 
     p = common(sub.add_parser("get"), 20)
