@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "lookup.hpp"
 #include "server.hpp"
+#include "ssh/ctr_keystream.hpp"
 #include "ssh/identity.hpp"
 
 namespace {
@@ -144,6 +145,10 @@ int run(const dvpn::Options& opts) {
   try {
     raise_file_limit(cfg.max_connections);
     libssh2_init(0);  // once, before any thread starts
+    if (dvpn::ssh::ctr_keystream_active())
+      DVPN_LOG(debug) << "aes-ctr: keystream batched (libssh2's per-block EVP_Cipher calls served from 4 KiB)";
+    else
+      DVPN_LOG(warning) << "aes-ctr: keystream batching not in effect; libssh2 encrypts block by block (slower)";
     auto table = std::make_shared<const dvpn::hostsdb::RouteTable>(std::move(hosts.table));
     dvpn::Server server(cfg, std::move(table));
     drop_privileges(cfg.run_as);

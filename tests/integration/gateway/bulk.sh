@@ -15,3 +15,9 @@ for mode in netcat direct; do
   expect_rc 0 "bulk $SIZE each way via $mode" \
     client 280 bulk "$dst" "$BULK_PORT" --send "$SIZE" --recv "$SIZE" --timeout 260
 done
+
+# The transfers above are byte-exact through dvpnd's batched AES-CTR
+# keystream (daemon/ssh/ctr_keystream.cpp; libssh2 1.10 picks aes128-ctr
+# first); make sure it was the one in use.
+dvpnd_log_has "aes-ctr: keystream batched" || fail "dvpnd did not report the batched aes-ctr keystream in use"
+pass "the batched keystream carried the transfers"
