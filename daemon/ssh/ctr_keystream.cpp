@@ -15,6 +15,9 @@
 // context: it frees it and makes a new one on re-key (openssl.c,
 // _libssh2_cipher_init/_dtor). Contexts are used by one session at a time
 // (its strand), so the per-context state needs no lock.
+// Measured on the bench machine, 16-byte calls: 2.80 s/GB through OpenSSL
+// 3.0, 1.26 s/GB here asking libcrypto for the app data on each call, 1.00
+// s/GB with the per-thread cache below.
 #include "ssh/ctr_keystream.hpp"
 
 #include <dlfcn.h>
@@ -22,6 +25,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <iterator>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -60,6 +65,40 @@ const unsigned char zeros[keystream_bytes] = {};
 Keystream* ours(EVP_CIPHER_CTX* ctx) {
   if (!EVP_CIPHER_CTX_test_flags(ctx, keystream_flag)) return nullptr;
   return static_cast<Keystream*>(EVP_CIPHER_CTX_get_app_data(ctx));
+}
+
+// Two calls into libcrypto per 16-byte block would cost as much as the XOR
+// saves, so each thread remembers the last few contexts it served (a session
+// has two: one per direction). A free bumps `frees`, which voids every
+// thread's memory at once: a freed context's address may come back as a new
+// context. Relaxed is enough, because a context reaching another thread after
+// a free is ordered after it (allocator, then the session's strand).
+std::atomic<std::uint64_t> frees{0};
+
+struct CacheSlot {
+  const EVP_CIPHER_CTX* ctx = nullptr;
+  Keystream* keystream = nullptr;
+};
+
+struct ThreadCache {
+  std::uint64_t frees_seen = 0;
+  unsigned next = 0;
+  CacheSlot slots[4];
+};
+
+thread_local ThreadCache cache;
+
+Keystream* lookup(EVP_CIPHER_CTX* ctx) {
+  const std::uint64_t now = frees.load(std::memory_order_relaxed);
+  if (cache.frees_seen != now) {
+    cache = ThreadCache{};
+    cache.frees_seen = now;
+  }
+  for (const CacheSlot& slot : cache.slots)
+    if (slot.ctx == ctx) return slot.keystream;
+  Keystream* k = ours(ctx);
+  if (k) cache.slots[cache.next++ % std::size(cache.slots)] = {ctx, k};
+  return k;
 }
 
 void xor_bytes(unsigned char* out, const unsigned char* in, const unsigned char* ks, unsigned n) {
@@ -104,7 +143,12 @@ int crypt_ctr(EVP_CIPHER_CTX* ctx, Keystream& k, unsigned char* out, const unsig
 extern "C" {
 
 int EVP_Cipher(EVP_CIPHER_CTX* ctx, unsigned char* out, const unsigned char* in, unsigned int inl) {
-  Keystream* k = ours(ctx);
+  Keystream* k = lookup(ctx);
+  if (k && inl == 16 && k->len - k->pos >= 16) {  // libssh2's case
+    xor_bytes(out, in, k->buf + k->pos, 16);
+    k->pos += 16;
+    return k->custom ? 16 : 1;
+  }
   if (!k) {
     if (EVP_CIPHER_CTX_get_mode(ctx) != EVP_CIPH_CTR_MODE || EVP_CIPHER_CTX_get_app_data(ctx))
       return real().cipher(ctx, out, in, inl);
@@ -120,6 +164,7 @@ int EVP_Cipher(EVP_CIPHER_CTX* ctx, unsigned char* out, const unsigned char* in,
 void EVP_CIPHER_CTX_free(EVP_CIPHER_CTX* ctx) {
   if (!ctx) return;
   if (Keystream* k = ours(ctx)) {
+    frees.fetch_add(1, std::memory_order_relaxed);
     EVP_CIPHER_CTX_set_app_data(ctx, nullptr);
     EVP_CIPHER_CTX_clear_flags(ctx, keystream_flag);
     OPENSSL_cleanse(k, sizeof *k);  // keystream is key material
