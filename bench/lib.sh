@@ -32,6 +32,10 @@ DVPN_CHANNELS=${DVPN_CHANNELS:-100}        # dvpnd ssh.max_channels_per_session 
 DVPN_LOG_LEVEL=${DVPN_LOG_LEVEL:-info}
 GWA_QUICKACK=${GWA_QUICKACK:-0}            # 1: route attribute quickack on gwA -> gwB (experiment)
 NOFILE=${NOFILE:-200000}
+# The program at the far end of a netcat-mode channel: "gate" is dvpn-gate,
+# the forced command a jailed far end runs (chroot/), relaying itself;
+# "busybox" is plain `busybox nc` (copies 1 KiB per poll).
+FAR_END=${FAR_END:-gate}
 
 # ---- build ---------------------------------------------------------------------------
 # Sets DVPND and HOSTSDB_BENCH; builds a release tree in $BENCH_BUILD unless DVPND is given.
@@ -39,6 +43,7 @@ bench_build() {
   if [ -n "${DVPND:-}" ]; then
     [ -x "$DVPND" ] || { echo "bench: DVPND=$DVPND is not executable" >&2; exit 2; }
     HOSTSDB_BENCH=${HOSTSDB_BENCH:-$(dirname "$(dirname "$DVPND")")/bench/hostsdb_bench}
+    DVPN_GATE=${DVPN_GATE:-$(dirname "$(dirname "$DVPND")")/chroot/dvpn-gate}
     return 0
   fi
   local b=${BENCH_BUILD:-$BENCH_ROOT/build-bench}
@@ -48,11 +53,12 @@ bench_build() {
       { cat "${TMPDIR:-/tmp}/dvb-meson-setup.log" >&2; exit 2; }
   fi
   if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-    meson compile -C "$b" dvpnd bench/hostsdb_bench >"${TMPDIR:-/tmp}/dvb-meson-compile.log" 2>&1 ||
+    meson compile -C "$b" dvpnd chroot/dvpn-gate bench/hostsdb_bench >"${TMPDIR:-/tmp}/dvb-meson-compile.log" 2>&1 ||
       { tail -30 "${TMPDIR:-/tmp}/dvb-meson-compile.log" >&2; exit 2; }
   fi
   DVPND=$b/daemon/dvpnd
   HOSTSDB_BENCH=$b/bench/hostsdb_bench
+  DVPN_GATE=$b/chroot/dvpn-gate
 }
 
 # ---- CPU and memory probes -------------------------------------------------------------
@@ -130,7 +136,17 @@ bench_topology_up() {
 
   user_add "$BENCH_USER"
   ssh-keygen -q -t ed25519 -N '' -C "$BENCH_USER-client" -f "$BD/id_ed25519"
-  install -m 644 "$BD/id_ed25519.pub" "$BD/authorized_keys"
+  if [ "$FAR_END" = gate ]; then
+    # As `dvpn-jail authorize` writes it, minus the jail: exec channels run
+    # the gate; direct-tcpip (dvpnd direct mode, ssh -L) is not affected.
+    # `exec`: the user's shell here is dash, which would otherwise fork and
+    # keep sshd's stdout open (the jail's busybox sh execs by itself).
+    [ -x "$DVPN_GATE" ] || fail "FAR_END=gate: $DVPN_GATE is missing"
+    printf 'command="exec %s 10.20.0.0/24" %s\n' "$DVPN_GATE" "$(cat "$BD/id_ed25519.pub")" >"$BD/authorized_keys"
+    chmod 644 "$BD/authorized_keys"
+  else
+    install -m 644 "$BD/id_ed25519.pub" "$BD/authorized_keys"
+  fi
   # First value wins in sshd_config: these override netlib's defaults. The
   # cipher and MAC are pinned so ssh -L and dvpnd (libssh2 1.10) use the same.
   sshd_start gwB 22 "$BENCH_USER" "$BD/authorized_keys" \
@@ -225,7 +241,7 @@ ssh:
   user: $BENCH_USER
   identity: $BD/id_ed25519
   known_hosts: $BD/known_hosts
-  command: "busybox nc {host} {port}"
+  command: "$([ "$FAR_END" = gate ] && echo "nc" || echo "busybox nc") {host} {port}"
   connect_timeout: 10s
   max_channels_per_session: $DVPN_CHANNELS
 EOF
@@ -305,6 +321,7 @@ variant_up() {
       if [ "$1" = direct ]; then T_HOST=$SRV_DIRECT_IP; else T_HOST=$SRV_NC_IP; fi
       T_IPERF=$IPERF_PORT T_HTTP=$HTTP_PORT T_ECHO=$ECHO_PORT
       V_DESC="dvpnd $1 mode (REDIRECT to :$LISTEN_PORT; aes128-ctr + hmac-sha2-256 pinned by sshd)"
+      [ "$1" = netcat ] && V_DESC="$V_DESC; far end: $([ "$FAR_END" = gate ] && echo "dvpn-gate (forced command, relays itself)" || echo "busybox nc")"
       ;;
     *) fail "unknown variant $1" ;;
   esac

@@ -2,7 +2,9 @@
 # The jailed account relays a gateway's exec channel ("nc HOST PORT") to an
 # allowed destination: bytes flow both ways in full, the client's half-close
 # reaches the server and the reply after it still arrives, a server that
-# closes first ends the session, a refused connect exits non-zero, and more
+# closes first has its EOF passed on while the client's side stays open
+# (exact half-close), a gateway gone ends the far end, a
+# refused connect exits non-zero, and more
 # exec channels than OpenSSH's default MaxSessions share one connection.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -25,17 +27,41 @@ for host in 10.20.0.2 fd00:20::2; do
   pass "half-close relay to $host: 300000 bytes each way"
 done
 
-step "server closes first: the session ends while the client still holds its side open"
+step "server closes first: its EOF and every byte reach the client at once; the client's side stays open until it ends it"
 mkfifo "$NETLIB_DIR/hold"
 exec {hold}<>"$NETLIB_DIR/hold"
-start=$SECONDS
-dvj_ssh site -- "nc 10.20.0.2 7002" <"$NETLIB_DIR/hold" >"$out" 2>"$out.err" ||
-  fail "server-closes-first: ssh exited $? ($(cat "$out.err"))"
+dvj_ssh site -- "nc 10.20.0.2 7002" <"$NETLIB_DIR/hold" {hold}>&- >"$out" 2>"$out.err" &
+ssh_pid=$!
+expected=$((4 + 102400))  # "bye\n" + 100 KiB
+output_complete() { [ "$(stat -c %s "$out")" -ge "$expected" ]; }
+retry_for 5 output_complete || fail "server-closes-first: got $(stat -c %s "$out") of $expected bytes within 5 s"
+kill -0 "$ssh_pid" 2>/dev/null || fail "server-closes-first: the session ended while the client's side was open (no half-close)"
 exec {hold}>&-
-[ $((SECONDS - start)) -le 5 ] || fail "server-closes-first: the session took $((SECONDS - start)) s to end"
+start=$SECONDS
+wait_pid "$ssh_pid"
+[ "$WAIT_RC" = 0 ] || fail "server-closes-first: ssh exited $WAIT_RC after the client's EOF ($(cat "$out.err"))"
+[ $((SECONDS - start)) -le 5 ] || fail "server-closes-first: the session took $((SECONDS - start)) s to end after the client's EOF"
 { echo bye; head -c 102400 /dev/zero | tr '\0' x; } | cmp -s - "$out" ||
   fail "server-closes-first: got $(wc -c <"$out") bytes, not bye + 102400 x"
-pass "server-closes-first ends the session with every byte delivered"
+pass "server-closes-first: every byte delivered, half-close kept, session ended by the client's EOF"
+
+step "the gateway goes away while the destination is silent: the far end exits, no orphan keeps a session slot"
+gates() { pgrep -u "$DVJ_USER" -x dvpn-gate | wc -l; }
+[ "$(gates)" = 0 ] || fail "a dvpn-gate is already running"
+mkfifo "$NETLIB_DIR/silent"
+exec {silent}<>"$NETLIB_DIR/silent"
+dvj_ssh site -- "nc 10.20.0.2 7001" <"$NETLIB_DIR/silent" {silent}>&- >/dev/null 2>&1 &
+ssh_pid=$!
+gate_running() { [ "$(gates)" = 1 ]; }
+retry_for 5 gate_running || fail "the far end did not start"
+# $! is the subshell running dvj_ssh; its child is `timeout`, which passes
+# the signal on to ssh.
+kill $(pgrep -P "$ssh_pid")
+wait_pid "$ssh_pid"
+gate_gone() { [ "$(gates)" = 0 ]; }
+retry_for 3 gate_gone || fail "dvpn-gate still runs 3 s after its session went away"
+exec {silent}>&-
+pass "the far end exited once its session went away"
 
 step "connect refused at the far end: non-zero exit, nothing relayed"
 rc=0
