@@ -270,11 +270,14 @@ void Session::pump() {
   if (state_ == State::ready) {
     bool more = false;
     for (int round = 0; round < 4 && state_ == State::ready; ++round) {
-      const std::uint64_t consumed = in_consumed_;
       rescan_ = false;
       step_opening();
+      // Decode what arrived first, so wants_step() sees every channel's data.
+      drain_transport();
+      const std::uint64_t consumed = in_consumed_;
       for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
         std::shared_ptr<Tunnel> tunnel = tunnels_[i];  // a step may end the session and clear tunnels_
+        if (!tunnel->wants_step()) continue;
         more |= tunnel->step(*this);
         // Opens wait for one reply each and go one at a time: give them a go
         // between busy channels, or a busy session starves its newcomers.

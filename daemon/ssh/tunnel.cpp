@@ -126,6 +126,18 @@ bool Tunnel::pull_input(Session& session) {
   return true;
 }
 
+bool Tunnel::wants_step() const {
+  if (state_ == State::closing) return true;
+  if (state_ != State::open) return false;
+  // Waiting for the far end's close or exit status: neither shows in the queue.
+  if (remote_eof_ || awaiting_exit_status_) return true;
+  // Client-side work no readiness wait is armed for.
+  if ((!client_eof_ && !waiting_readable_) || up_rest_offset_ < up_rest_size_ || (client_eof_ && !eof_sent_))
+    return true;
+  // Non-zero also for libssh2's errors: then step() finds out.
+  return libssh2_poll_channel_read(channel_, 1) != 0 || libssh2_channel_eof(channel_) != 0;
+}
+
 bool Tunnel::step(Session& session) {
   if (state_ == State::closing) {
     close_step(session);

@@ -60,6 +60,12 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
 
   // Moves bytes; true if it stopped only because its turn was used up.
   bool step(Session& session);
+  // False when step() would find nothing to do: no decoded data or EOF for
+  // the channel, and the client side waits on a readiness callback of its
+  // own. Cheap (libssh2 scans its queue of decoded packets, usually empty),
+  // so a session with thousands of mostly idle channels visits only the
+  // busy ones per input chunk.
+  bool wants_step() const;
   // Channel closed and freed: the session may forget this tunnel.
   bool released() const noexcept { return state_ == State::released; }
   // RSTs the client and closes the channel (the slot is released after).
