@@ -276,8 +276,8 @@ void Session::pump() {
       drain_transport();
       const std::uint64_t consumed = in_consumed_;
       for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
+        if (!tunnels_[i]->wants_step()) continue;
         std::shared_ptr<Tunnel> tunnel = tunnels_[i];  // a step may end the session and clear tunnels_
-        if (!tunnel->wants_step()) continue;
         more |= tunnel->step(*this);
         // Opens wait for one reply each and go one at a time: give them a go
         // between busy channels, or a busy session starves its newcomers.
