@@ -33,19 +33,13 @@ std::string endpoint_text(const hostsdb::Ip& ip, std::uint16_t port) {
   return "[" + ip.to_string() + "]:" + std::to_string(port);
 }
 
-Connection::Connection(tcp::socket client, std::shared_ptr<ConnectionTracker> tracker)
-    : client_(std::move(client)), tracker_(std::move(tracker)), fd_(client_.native_handle()) {
+Connection::Connection(tcp::socket client, const tcp::endpoint& peer, std::shared_ptr<ConnectionTracker> tracker)
+    : client_(std::move(client)), tracker_(std::move(tracker)), fd_(client_.native_handle()), peer_(peer) {
   tracker_->add(fd_);
-  boost::system::error_code ec;
-  auto peer = client_.remote_endpoint(ec);
-  if (!ec) {
-    auto addr = peer.address();
-    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
-    client_text_ = addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(peer.port())
-                                : addr.to_string() + ":" + std::to_string(peer.port());
-  } else {
-    client_text_ = "?";
-  }
+  auto addr = peer.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
+  client_text_ = addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(peer.port())
+                              : addr.to_string() + ":" + std::to_string(peer.port());
 }
 
 Connection::~Connection() {

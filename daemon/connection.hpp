@@ -43,7 +43,7 @@ class Connection {
  public:
   using tcp = boost::asio::ip::tcp;
 
-  Connection(tcp::socket client, std::shared_ptr<ConnectionTracker> tracker);
+  Connection(tcp::socket client, const tcp::endpoint& peer, std::shared_ptr<ConnectionTracker> tracker);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -53,6 +53,8 @@ class Connection {
   void set_target(Target target, hostsdb::RouteTablePtr table);
   const Target& target() const noexcept { return target_; }
   const std::string& client_text() const noexcept { return client_text_; }
+  // The LAN client's address, as accept() returned it.
+  const tcp::endpoint& client_endpoint() const noexcept { return peer_; }
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
   std::string destination_text() const;
 
@@ -67,6 +69,7 @@ class Connection {
   tcp::socket client_;
   std::shared_ptr<ConnectionTracker> tracker_;
   int fd_ = -1;
+  tcp::endpoint peer_;
   std::string client_text_;
   Target target_;
   hostsdb::RouteTablePtr table_;

@@ -64,7 +64,8 @@ Server::~Server() = default;
 
 void Server::bind(const std::string& listen) {
   tcp::endpoint endpoint = parse_listen(listen);
-  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  auto listener = std::make_unique<Listener>(io_);
+  tcp::acceptor* acceptor = &listener->acceptor;
   boost::system::error_code ec;
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
@@ -73,11 +74,11 @@ void Server::bind(const std::string& listen) {
   if (!ec) acceptor->bind(endpoint, ec);
   if (!ec) acceptor->listen(tcp::socket::max_listen_connections, ec);
   if (ec) throw std::runtime_error("cannot listen on " + listen + ": " + ec.message());
-  acceptors_.push_back(std::move(acceptor));
+  acceptors_.push_back(std::move(listener));
 }
 
-void Server::accept_next(tcp::acceptor& acceptor) {
-  acceptor.async_accept([this, &acceptor](const boost::system::error_code& ec, tcp::socket socket) {
+void Server::accept_next(Listener& listener) {
+  listener.acceptor.async_accept(listener.peer, [this, &listener](const boost::system::error_code& ec, tcp::socket socket) {
     if (stopping_ || ec == boost::asio::error::operation_aborted) return;
     if (ec) {
       // EMFILE/ENFILE and friends: the loop must not die nor spin.
@@ -87,17 +88,18 @@ void Server::accept_next(tcp::acceptor& acceptor) {
         DVPN_LOG(warning) << "accept failed: " << ec.message() << "; pausing accepts";
       }
       auto timer = std::make_shared<boost::asio::steady_timer>(io_, accept_backoff);
-      timer->async_wait([this, &acceptor, timer](const boost::system::error_code&) { accept_next(acceptor); });
+      timer->async_wait([this, &listener, timer](const boost::system::error_code&) { accept_next(listener); });
       return;
     }
-    accept_next(acceptor);
-    on_accepted(std::move(socket));
+    const tcp::endpoint peer = listener.peer;  // the next accept reuses the slot
+    accept_next(listener);
+    on_accepted(std::move(socket), peer);
   });
 }
 
-void Server::on_accepted(tcp::socket socket) {
+void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
   int fd = socket.native_handle();
-  auto connection = std::make_unique<Connection>(std::move(socket), tracker_);
+  auto connection = std::make_unique<Connection>(std::move(socket), peer, tracker_);
   if (tracker_->live() > cfg_.max_connections) {
     static log::RateLimit limit(5000);
     unsigned long suppressed = 0;
@@ -166,9 +168,9 @@ void Server::wait_signals() {
 void Server::begin_shutdown() {
   if (stopping_.exchange(true)) return;
   notify_service_manager("STOPPING=1");
-  for (auto& acceptor : acceptors_) {
+  for (auto& listener : acceptors_) {
     boost::system::error_code ignored;
-    acceptor->close(ignored);
+    listener->acceptor.close(ignored);
   }
   DVPN_LOG(info) << "stopping: " << tracker_->live() << " connections draining for up to "
                  << cfg_.shutdown_grace.count() / 1000.0 << "s";
@@ -198,7 +200,7 @@ int Server::run() {
   wait_signals();
   watcher_ = std::make_unique<HostsWatcher>(io_, cfg_.hosts,
                                             [this] { reload_hosts("file change"); });
-  for (auto& acceptor : acceptors_) accept_next(*acceptor);
+  for (auto& listener : acceptors_) accept_next(*listener);
   DVPN_LOG(info) << "dvpnd " << DVPN_VERSION << " listening on " << cfg_.listen.size() << " addresses, "
                  << table_.load()->size() << " sites";
   notify_service_manager("READY=1");

@@ -36,8 +36,9 @@ class Server {
   using tcp = boost::asio::ip::tcp;
 
   void bind(const std::string& listen);
-  void accept_next(tcp::acceptor& acceptor);
-  void on_accepted(tcp::socket socket);
+  struct Listener;
+  void accept_next(Listener& listener);
+  void on_accepted(tcp::socket socket, const tcp::endpoint& peer);
   void reload_hosts(const char* why);
   void wait_signals();
   void begin_shutdown();
@@ -49,7 +50,14 @@ class Server {
   std::atomic<hostsdb::RouteTablePtr> table_;
   std::shared_ptr<ConnectionTracker> tracker_ = std::make_shared<ConnectionTracker>();
   std::unique_ptr<gateway::Registry> gateways_;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  // An acceptor and the peer address its pending accept fills in (from
+  // accept4 itself: no getpeername per connection).
+  struct Listener {
+    explicit Listener(boost::asio::io_context& io) : acceptor(io) {}
+    tcp::acceptor acceptor;
+    tcp::endpoint peer;
+  };
+  std::vector<std::unique_ptr<Listener>> acceptors_;
   std::unique_ptr<HostsWatcher> watcher_;
   std::unique_ptr<ControlServer> control_;
   boost::asio::signal_set signals_;

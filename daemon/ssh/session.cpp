@@ -290,7 +290,7 @@ void Session::pump() {
     std::erase_if(tunnels_, [](const auto& t) { return t->released(); });
     if (more && state_ == State::ready) schedule_pump();
   }
-  start_write();
+  request_write();
   start_read();
 }
 
@@ -305,7 +305,7 @@ void Session::pump_tunnel(const std::shared_ptr<Tunnel>& tunnel) {
     // It took SSH input that other channels may be waiting for, or it has more to do.
     schedule_pump();
   }
-  start_write();
+  request_write();
   start_read();
 }
 
@@ -346,6 +346,15 @@ void Session::start_read() {
                             net::set_quick_ack(self->socket_.native_handle());
                             self->pump();
                           });
+}
+
+void Session::request_write() {
+  if (write_requested_ || writing_ || out_pending_.empty()) return;
+  write_requested_ = true;
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    self->write_requested_ = false;
+    self->start_write();
+  });
 }
 
 void Session::start_write() {

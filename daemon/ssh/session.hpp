@@ -111,6 +111,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void drain_transport();
   void start_read();
   void start_write();
+  // start_write() once the handlers already queued on the strand have run:
+  // packets that several channels produce for one burst of events leave in
+  // one send (each send to the far end costs a full trip through the stack).
+  void request_write();
   void arm_keepalive();
   void teardown();
 
@@ -132,6 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool reading_ = false;
   std::vector<char> out_pending_, out_writing_;
   bool writing_ = false;
+  bool write_requested_ = false;
 
   std::deque<std::shared_ptr<Tunnel>> opening_;  // channel opens, strictly one at a time
   std::vector<std::shared_ptr<Tunnel>> tunnels_;

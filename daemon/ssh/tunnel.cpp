@@ -77,10 +77,8 @@ Tunnel::OpenResult Tunnel::open_channel(Session& session) {
     if (target.mode == hostsdb::Mode::direct) {
       // Built once: the open is retried until the far end answers.
       if (open_message_.empty()) {
-        boost::system::error_code ec;
-        auto peer = connection_->client().remote_endpoint(ec);
-        open_message_ = direct_tcpip_message(target.ip.to_string(), target.port,
-                                             ec ? "0.0.0.0" : peer.address().to_string(), ec ? 0 : peer.port());
+        const boost::asio::ip::tcp::endpoint& peer = connection_->client_endpoint();
+        open_message_ = direct_tcpip_message(target.ip.to_string(), target.port, peer.address().to_string(), peer.port());
       }
       // libssh2 1.10's direct_tcpip_ex hard-codes a 2 MiB window; the generic open lets us choose.
       channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, session.window_for_new_channel(), max_packet,
