@@ -37,6 +37,12 @@ expect 2 "bad.hosts:2: unknown option \"frob=1\"" "$DVPND" --check -c "$tmp/badh
 expect 2 "cannot read" "$DVPND" --check -c "$tmp/missing.yaml"
 
 expect 0 "^dvpnd [0-9]+\.[0-9]+" "$DVPND" --version
+# libssh2's cipher calls must reach dvpnd's batching EVP_Cipher
+# (daemon/ssh/ctr_keystream.cpp), not libcrypto's: the dynamic linker says
+# where it bound them.
+for symbol in EVP_Cipher EVP_CIPHER_CTX_free; do
+  expect 0 "libssh2\.so.* to .*dvpnd .*symbol .$symbol'" env LD_BIND_NOW=1 LD_DEBUG=bindings "$DVPND" --version
+done
 expect 0 "usage: dvpnd" "$DVPND" --help
 expect 2 "unknown option \"--bogus\"" "$DVPND" --bogus
 printf 'control_socket: %s/none.sock\nhosts: [%s]\n' "$tmp" "$EXAMPLES/hosts" >"$tmp/status.yaml"
