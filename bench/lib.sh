@@ -141,8 +141,11 @@ bench_topology_up() {
     # the gate; direct-tcpip (dvpnd direct mode, ssh -L) is not affected.
     # `exec`: the user's shell here is dash, which would otherwise fork and
     # keep sshd's stdout open (the jail's busybox sh execs by itself).
+    # A copy in the state dir: the build tree may be out of the test user's
+    # reach (a root-only checkout), and sshd runs the command from its home.
     [ -x "$DVPN_GATE" ] || fail "FAR_END=gate: $DVPN_GATE is missing"
-    printf 'command="exec %s 10.20.0.0/24" %s\n' "$DVPN_GATE" "$(cat "$BD/id_ed25519.pub")" >"$BD/authorized_keys"
+    install -m 755 "$DVPN_GATE" "$BD/dvpn-gate"
+    printf 'command="exec %s 10.20.0.0/24" %s\n' "$BD/dvpn-gate" "$(cat "$BD/id_ed25519.pub")" >"$BD/authorized_keys"
     chmod 644 "$BD/authorized_keys"
   else
     install -m 644 "$BD/id_ed25519.pub" "$BD/authorized_keys"
