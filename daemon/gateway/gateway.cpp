@@ -52,7 +52,7 @@ Gateway::Slot* Gateway::pick(hostsdb::Mode mode) {
     return a.exec + a.direct > b.exec + b.direct;
   };
   for (auto& slot : slots_) {
-    if (!slot.ready) continue;
+    if (!slot.ready || slot.stalled) continue;
     unsigned exec_limit = std::min(limits_.exec_channels_per_session, slot.exec_cap.value_or(~0u));
     bool has_room = mode == hostsdb::Mode::netcat ? slot.exec < exec_limit
                                                   : slot.direct < limits_.direct_channels_per_session;
@@ -63,7 +63,13 @@ Gateway::Slot* Gateway::pick(hostsdb::Mode mode) {
 }
 
 bool Gateway::want_another_session() const {
-  if (connecting_ || slots_.size() >= limits_.sessions || Clock::now() < retry_after_) return false;
+  // A stalled session keeps its channels but takes no opens, so it does not
+  // count against the limit (up to twice the limit in all): a blackholed
+  // destination must not block the other connections to that gateway.
+  const auto stalled = static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.stalled; }));
+  if (connecting_ || slots_.size() - stalled >= limits_.sessions || slots_.size() >= 2 * limits_.sessions ||
+      Clock::now() < retry_after_)
+    return false;
   if (!waiting_.empty()) return true;
   // Spread busy channels over a few sessions: each session runs on one
   // thread at a time, so one session per core lets busy streams use them all.
@@ -215,6 +221,8 @@ void Gateway::on_open_done(std::uint64_t session_id) {
   boost::asio::post(strand_, [self = shared_from_this(), session_id] {
     Slot* slot = self->find(session_id);
     if (slot && slot->opening > 0) slot->opening--;
+    // While stalled the session got no opens, so this one is the stuck open.
+    if (slot) slot->stalled = false;
     self->dispatch();
   });
 }
@@ -245,6 +253,36 @@ void Gateway::on_session_full(std::uint64_t session_id, std::shared_ptr<ssh::Tun
                      std::to_string(max_retries) + " times (" + tunnel->open_error() + ")");
     } else {
       self->waiting_.push_front(std::move(tunnel));
+    }
+    self->dispatch();
+  });
+}
+
+void Gateway::on_opens_stalled(std::uint64_t session_id, std::vector<std::shared_ptr<ssh::Tunnel>> queued) {
+  boost::asio::post(strand_, [self = shared_from_this(), session_id, queued = std::move(queued)]() mutable {
+    if (Slot* slot = self->find(session_id)) {
+      slot->stalled = true;
+      for (const auto& tunnel : queued) {
+        (tunnel->mode() == hostsdb::Mode::netcat ? slot->exec : slot->direct)--;
+        if (slot->opening > 0) slot->opening--;
+        self->stat_channels_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      static log::RateLimit limit(5000);
+      unsigned long suppressed = 0;
+      if (limit.allow(suppressed))
+        DVPN_LOG(warning) << "gateway " << self->key_.to_string() << ": session " << session_id
+                          << " stuck on a channel open past connect_timeout; " << queued.size()
+                          << " queued opens moved to other sessions"
+                          << (suppressed ? " (" + std::to_string(suppressed) + " more like this)" : "");
+    }
+    // Back in front of the queue, in their order, each with a fresh deadline on adoption.
+    for (auto it = queued.rbegin(); it != queued.rend(); ++it) {
+      if (++(*it)->retries > max_retries) {
+        (*it)->reject("timeout: no channel to " + self->key_.to_string() + " after " + std::to_string(max_retries) +
+                      " tries");
+        continue;
+      }
+      self->waiting_.push_front(std::move(*it));
     }
     self->dispatch();
   });

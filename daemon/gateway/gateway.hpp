@@ -64,6 +64,7 @@ class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this
   void on_session_ended(std::uint64_t session_id, bool was_ready, const std::string& why) override;
   void on_open_done(std::uint64_t session_id) override;
   void on_session_full(std::uint64_t session_id, std::shared_ptr<ssh::Tunnel> tunnel) override;
+  void on_opens_stalled(std::uint64_t session_id, std::vector<std::shared_ptr<ssh::Tunnel>> queued) override;
   void on_channel_released(std::uint64_t session_id, hostsdb::Mode mode, std::uint64_t up,
                            std::uint64_t down) override;
 
@@ -75,6 +76,7 @@ class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this
     unsigned exec = 0, direct = 0;
     unsigned opening = 0;                // channel opens handed over and not finished
     std::optional<unsigned> exec_cap;    // set when the far end refused: its real limit for now
+    bool stalled = false;                // its open in progress is stuck: no new opens (on_opens_stalled)
     std::shared_ptr<boost::asio::steady_timer> idle_timer;
   };
 

@@ -186,6 +186,11 @@ void Session::adopt(std::shared_ptr<Tunnel> tunnel) {
       tunnel->session_lost("session to " + self->key_.to_string() + " closed before the channel opened");
       return;
     }
+    if (self->open_stalled()) {
+      // The pool had not heard yet: straight back to it.
+      if (auto observer = self->observer_.lock()) observer->on_opens_stalled(self->id_, {std::move(tunnel)});
+      return;
+    }
     self->opening_.push_back(std::move(tunnel));
     if (self->opening_.size() == 1) self->arm_open_deadline();
     self->pump();
@@ -199,6 +204,10 @@ void Session::arm_open_deadline() {
   open_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->on_open_deadline();
   });
+}
+
+bool Session::open_stalled() const {
+  return !opening_.empty() && opening_.front()->abandoned();
 }
 
 void Session::on_open_deadline() {
@@ -219,6 +228,12 @@ void Session::on_open_deadline() {
       channel_released(tunnel->mode(), 0, 0);
       it = opening_.erase(it);
     }
+  }
+  if (open_stalled() && opening_.size() > 1) {
+    // Those behind the stuck open have time left; another session may serve them.
+    std::vector<std::shared_ptr<Tunnel>> queued(std::next(opening_.begin()), opening_.end());
+    opening_.erase(std::next(opening_.begin()), opening_.end());
+    if (auto observer = observer_.lock()) observer->on_opens_stalled(id_, std::move(queued));
   }
   arm_open_deadline();
 }

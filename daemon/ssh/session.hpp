@@ -44,6 +44,13 @@ class SessionObserver {
   // The far end refused a session channel: it has fewer exec slots than we
   // counted (OpenSSH MaxSessions). The tunnel goes back to the pool to retry.
   virtual void on_session_full(std::uint64_t session_id, std::shared_ptr<Tunnel> tunnel) = 0;
+  // The open at the head of the session's queue outlived its deadline (a
+  // destination the far end cannot reach nor refuse, e.g. blackholed), and
+  // libssh2 1.10 can neither cancel it nor start another open on the session
+  // until its own 60 s timeout. The opens queued behind it go back to the
+  // pool, which gives the session no new opens until on_open_done says the
+  // stuck one finished.
+  virtual void on_opens_stalled(std::uint64_t session_id, std::vector<std::shared_ptr<Tunnel>> queued) = 0;
   // A channel's CLOSE exchange finished: its slot on the far end is free.
   virtual void on_channel_released(std::uint64_t session_id, hostsdb::Mode mode, std::uint64_t up,
                                    std::uint64_t down) = 0;
@@ -107,6 +114,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_open_deadline();
   void step_setup();
   bool step_opening();
+  // The open at the head of the queue is past its deadline and still running.
+  bool open_stalled() const;
   void pump();
   void drain_transport();
   void start_read();
