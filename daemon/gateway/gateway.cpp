@@ -269,11 +269,12 @@ void Gateway::on_opens_stalled(std::uint64_t session_id, std::vector<std::shared
       }
       static log::RateLimit limit(5000);
       unsigned long suppressed = 0;
-      if (limit.allow(suppressed))
+      if (limit.allow(suppressed)) {
         DVPN_LOG(warning) << "gateway " << self->key_.to_string() << ": session " << session_id
                           << " stuck on a channel open past connect_timeout; " << queued.size()
                           << " queued opens moved to other sessions"
                           << (suppressed ? " (" + std::to_string(suppressed) + " more like this)" : "");
+      }
     }
     // Back in front of the queue, in their order, each with a fresh deadline on adoption.
     for (auto it = queued.rbegin(); it != queued.rend(); ++it) {
