@@ -34,6 +34,13 @@ async def run(a):
     errors = {}
     conns = []
 
+    async def echo(r, w, msg):
+        """Sends one line; the echo server must return it unchanged."""
+        w.write(msg)
+        line = await asyncio.wait_for(r.readline(), a.open_timeout)
+        if line != msg:
+            raise ValueError("bad echo")
+
     async def open_one(i):
         async with sem:
             try:
@@ -42,11 +49,7 @@ async def run(a):
                 count_kind(errors, e)
                 return
             try:
-                msg = b"hold %d\n" % i
-                w.write(msg)
-                line = await asyncio.wait_for(r.readline(), a.open_timeout)
-                if line != msg:
-                    raise ValueError("bad echo")
+                await echo(r, w, b"hold %d\n" % i)
                 conns.append((i, r, w))
             except Exception as e:  # noqa: BLE001
                 count_kind(errors, e)
@@ -76,11 +79,7 @@ async def run(a):
         nonlocal alive
         async with sem:
             try:
-                msg = b"bye %d\n" % i
-                w.write(msg)
-                line = await asyncio.wait_for(r.readline(), a.open_timeout)
-                if line != msg:
-                    raise ValueError("bad echo")
+                await echo(r, w, b"bye %d\n" % i)
                 w.write_eof()
                 rest = await asyncio.wait_for(r.read(), a.open_timeout)
                 if rest:
