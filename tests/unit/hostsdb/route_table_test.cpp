@@ -14,16 +14,20 @@ using namespace dvpn::hostsdb;
 // the global operator new is per program; the other tests only pay a counter.
 namespace {
 std::atomic<long> allocations{0};
+
+void* counted_malloc(std::size_t size) noexcept {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size ? size : 1);
+}
 }  // namespace
 
 // Every form that pairs with the plain operator delete is replaced, so a
 // sanitizer's own operator new never meets this delete (alloc-dealloc-mismatch).
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size ? size : 1);
-}
-void* operator new(std::size_t size) {
-  if (void* p = operator new(size, std::nothrow)) return p;
+// noinline, as the deletes below: once GCC sees malloc() inside a new and
+// free() inside a delete it pairs them wrongly and warns at -O3.
+[[gnu::noinline]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_malloc(size); }
+[[gnu::noinline]] void* operator new(std::size_t size) {
+  if (void* p = counted_malloc(size)) return p;
   throw std::bad_alloc();
 }
 // noinline: once inlined, GCC sees free() on operator new's result and warns.
