@@ -240,22 +240,31 @@ void Gateway::retry_later() {
 void Gateway::on_session_full(std::uint64_t session_id, std::shared_ptr<ssh::Tunnel> tunnel) {
   boost::asio::post(strand_, [self = shared_from_this(), session_id, tunnel = std::move(tunnel)]() mutable {
     if (Slot* slot = self->find(session_id)) {
-      slot->exec--;
-      self->stat_channels_.fetch_sub(1, std::memory_order_relaxed);
+      self->uncount_channel(*slot, hostsdb::Mode::netcat);
       // OpenSSH frees a slot only once the far-end command has exited and
       // been reaped, a little after the channel closed: until one of this
       // session's channels ends, take its current count as its limit.
       slot->exec_cap = slot->exec;
       if (slot->exec == 0) self->retry_later();
     }
-    if (++tunnel->retries > max_retries) {
-      tunnel->reject("far-end-refused: " + self->key_.to_string() + " refused a session channel " +
-                     std::to_string(max_retries) + " times (" + tunnel->open_error() + ")");
-    } else {
-      self->waiting_.push_front(std::move(tunnel));
-    }
+    const std::string exhausted = "far-end-refused: " + self->key_.to_string() + " refused a session channel " +
+                                  std::to_string(max_retries) + " times (" + tunnel->open_error() + ")";
+    self->retry_first(std::move(tunnel), exhausted);
     self->dispatch();
   });
+}
+
+void Gateway::uncount_channel(Slot& slot, hostsdb::Mode mode) {
+  (mode == hostsdb::Mode::netcat ? slot.exec : slot.direct)--;
+  stat_channels_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Gateway::retry_first(std::shared_ptr<ssh::Tunnel> tunnel, const std::string& exhausted) {
+  if (++tunnel->retries > max_retries) {
+    tunnel->reject(exhausted);
+    return;
+  }
+  waiting_.push_front(std::move(tunnel));
 }
 
 void Gateway::on_opens_stalled(std::uint64_t session_id, std::vector<std::shared_ptr<ssh::Tunnel>> queued) {
@@ -263,9 +272,8 @@ void Gateway::on_opens_stalled(std::uint64_t session_id, std::vector<std::shared
     if (Slot* slot = self->find(session_id)) {
       slot->stalled = true;
       for (const auto& tunnel : queued) {
-        (tunnel->mode() == hostsdb::Mode::netcat ? slot->exec : slot->direct)--;
+        self->uncount_channel(*slot, tunnel->mode());
         if (slot->opening > 0) slot->opening--;
-        self->stat_channels_.fetch_sub(1, std::memory_order_relaxed);
       }
       static log::RateLimit limit(5000);
       unsigned long suppressed = 0;
@@ -277,14 +285,9 @@ void Gateway::on_opens_stalled(std::uint64_t session_id, std::vector<std::shared
       }
     }
     // Back in front of the queue, in their order, each with a fresh deadline on adoption.
-    for (auto it = queued.rbegin(); it != queued.rend(); ++it) {
-      if (++(*it)->retries > max_retries) {
-        (*it)->reject("timeout: no channel to " + self->key_.to_string() + " after " + std::to_string(max_retries) +
-                      " tries");
-        continue;
-      }
-      self->waiting_.push_front(std::move(*it));
-    }
+    const std::string exhausted =
+        "timeout: no channel to " + self->key_.to_string() + " after " + std::to_string(max_retries) + " tries";
+    for (auto it = queued.rbegin(); it != queued.rend(); ++it) self->retry_first(std::move(*it), exhausted);
     self->dispatch();
   });
 }
@@ -295,9 +298,8 @@ void Gateway::on_channel_released(std::uint64_t session_id, hostsdb::Mode mode, 
   boost::asio::post(strand_, [self = shared_from_this(), session_id, mode] {
     Slot* slot = self->find(session_id);
     if (!slot) return;
-    (mode == hostsdb::Mode::netcat ? slot->exec : slot->direct)--;
+    self->uncount_channel(*slot, mode);
     if (mode == hostsdb::Mode::netcat) slot->exec_cap.reset();
-    self->stat_channels_.fetch_sub(1, std::memory_order_relaxed);
     if (slot->exec + slot->direct == 0) self->arm_idle_timer(*slot);
     self->dispatch();
   });

@@ -86,6 +86,11 @@ class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this
   bool want_another_session() const;
   void start_session();
   void reject_waiting(const std::string& reason);
+  // A channel counted on `slot` is no longer: released, refused or moved away.
+  void uncount_channel(Slot& slot, hostsdb::Mode mode);
+  // Puts a tunnel back at the head of the wait queue, or resets it with
+  // `exhausted` once it has been retried max_retries times.
+  void retry_first(std::shared_ptr<ssh::Tunnel> tunnel, const std::string& exhausted);
   void arm_wait_timer();
   void on_wait_timer();
   void arm_idle_timer(Slot& slot);
