@@ -15,3 +15,8 @@ for mode in netcat direct; do
   expect_rc 0 "5 more GETs via $mode" \
     client 30 get "$dst" "$HTTP_PORT" --path "$GW_HTTP_PATH" --expect-file "$GW_HTTP_FILE" --count 5
 done
+
+# The connection log names the LAN client as accept() saw it.
+dvpnd_log_has "conn ${HOSTA_IP//./\\.}:[0-9]+ -> $(siteb_ip direct | sed 's/\./\\./g'):$HTTP_PORT site=siteb-direct mode=direct .*end=ok" ||
+  fail "no connection log line naming the client $HOSTA_IP"
+pass "the log names the client $HOSTA_IP"

@@ -13,3 +13,8 @@ expect_rc 0 "16 MiB each way to [$SRVC_IP6]" \
   client 60 bulk "$SRVC_IP6" "$BULK_PORT" --send 16MiB --recv 16MiB --timeout 50
 expect_rc 0 "half-close to [$SRVC_IP6]" \
   client 30 halfclose "$SRVC_IP6" "$AFTER_EOF_PORT" --send 1KiB --reply 256KiB
+
+# The connection log names an IPv6 LAN client in brackets, as accept() saw it.
+dvpnd_log_has "conn \[$HOSTA_IP6\]:[0-9]+ -> \[$SRVC_IP6\]:$HTTP_PORT .*end=ok" ||
+  fail "no connection log line naming the client [$HOSTA_IP6]"
+pass "the log names the client [$HOSTA_IP6]"
