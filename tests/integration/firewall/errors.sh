@@ -77,11 +77,17 @@ WRAPPER
 chmod 755 "$half/ip6tables-restore"
 
 
+# The unprivileged user may not be able to enter the checkout (a clone under
+# /root or a mktemp -d is root-only), so it runs a copy from our 0755 dir.
+fw_for_user=$NETLIB_DIR/fw-user/dvpn-firewall
+mkdir -p "${fw_for_user%/*}"
+install -m 755 "$FW" "$fw_for_user"
+
 run_error_cases() {
   local snap=$1
   expect_error "not root" 1 "$snap" \
     ns_exec gw setpriv --reuid="$(id -u "$FW_USER")" --regid="$(id -g "$FW_USER")" --init-groups -- \
-    "$FW" "${apply[@]}" "${FW_ARGS[@]}"
+    "$fw_for_user" "${apply[@]}" "${FW_ARGS[@]}"
   expect_error "missing backend binary" 1 "$snap" \
     ns_exec gw env PATH="$no_tool" "$FW" "${apply[@]}" "${FW_ARGS[@]}"
   expect_error "missing IPv6 backend binary" 1 "$snap" \

@@ -36,6 +36,21 @@ step "right after install"
 check_passes "fresh install"
 dvj_ssh site -- "nc 10.20.0.2 7001" </dev/null >/dev/null 2>&1 || fail "login fails after install"
 
+step "no /run/sshd yet (Debian's socket-activated sshd before its first login)"
+# A private, empty /run: sshd -t and -T fail there unless dvpn-jail creates
+# the privilege separation directory itself, as Debian's ssh init script does.
+without_run_sshd() {
+  unshare -m --propagation private bash -c \
+    'mount -t tmpfs tmpfs /run && [ ! -e /run/sshd ] && "$@"' _ "$@"
+}
+for cmd in check "install --no-reload"; do
+  rc=0
+  # shellcheck disable=SC2086  # $cmd is a command and its option
+  without_run_sshd "$DVJ_TOOL" "${DVJ_OPTS[@]}" $cmd >"$report" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || { cat "$report" >&2; fail "$cmd without /run/sshd: exit $rc"; }
+  pass "$cmd works without /run/sshd"
+done
+
 step "a group-writable jail directory"
 chmod 775 "$DVJ_JAIL"
 check_names "$DVJ_JAIL: group/other-writable (mode 775)"

@@ -409,16 +409,23 @@ EOF
     for line in "$@"; do [[ $line == Match* ]] && echo "$line"; done
     true
   } >"$dir/sshd_config"
+  sshd_privsep_dir
   /usr/sbin/sshd -t -f "$dir/sshd_config" || fail "sshd_start: bad config $dir/sshd_config"
   _netlib_sshd_run "$ns" "$port"
+}
+
+# sshd -t and sshd both need /run/sshd; a fresh boot has no such directory
+# until something creates it (Debian's ssh init script does, at start).
+sshd_privsep_dir() {
+  mkdir -p /run/sshd
+  chmod 755 /run/sshd
 }
 
 # (Re)starts the sshd whose files are in its dir; sets SSHD_PID, SSHD_HOSTKEY_PUB.
 _netlib_sshd_run() {
   local ns=$1 port=$2 dir
   dir=$(_netlib_sshd_dir "$ns" "$port")
-  mkdir -p /run/sshd
-  chmod 755 /run/sshd
+  sshd_privsep_dir
   spawn "$ns" "$dir/sshd.log" /usr/sbin/sshd -D -e -f "$dir/sshd_config"
   SSHD_PID=$SPAWNED_PID
   echo "$SSHD_PID" >"$dir/pid"

@@ -43,6 +43,7 @@ HostKey $D/hostkey
 UsePAM no
 X11Forwarding yes
 EOF
+  sshd_privsep_dir
   /usr/sbin/sshd -t -f "$dir/sshd_config" || fail "sshd -t rejects $(basename "$1")"
   /usr/sbin/sshd -T -f "$dir/sshd_config" -C "user=$2,host=gw.invalid,addr=192.0.2.1"
 }
