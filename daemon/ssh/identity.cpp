@@ -45,7 +45,27 @@ std::string openssh_key_type(std::string_view blob) {
   return std::string(type);
 }
 
+// The cipher of an openssh-key-v1 blob ("none" when not encrypted).
+std::string openssh_cipher(std::string_view blob) {
+  if (blob.substr(0, magic.size()) != magic) return "";
+  std::size_t pos = magic.size();
+  std::string_view cipher;
+  if (!read_string(blob, pos, cipher)) return "";
+  return std::string(cipher);
+}
+
 }  // namespace
+
+bool private_key_encrypted(const std::string& text) {
+  if (text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos) return true;
+  if (text.find("Proc-Type: 4,ENCRYPTED") != std::string::npos) return true;
+  auto begin = text.find(openssh_begin);
+  auto end = text.find(openssh_end);
+  if (begin == std::string::npos || end == std::string::npos || end < begin) return false;
+  begin += openssh_begin.size();
+  std::string cipher = openssh_cipher(base64_decode(std::string_view(text).substr(begin, end - begin)));
+  return !cipher.empty() && cipher != "none";
+}
 
 std::string private_key_type(const std::string& text) {
   if (text.find("-----BEGIN RSA PRIVATE KEY-----") != std::string::npos) return "ssh-rsa";
@@ -69,6 +89,10 @@ std::optional<std::string> identity_problem(const std::string& path) {
                   "refuses; expected an ed25519 or ECDSA key (ssh-keygen -t ed25519)";
   }
   if (type == "ssh-dss") return path + ": DSA keys are refused by OpenSSH; expected an ed25519 or ECDSA key";
+  if (private_key_encrypted(buffer.str())) {
+    return path + ": the key is protected by a passphrase, which dvpnd cannot ask for; use a key without one "
+                  "(ssh-keygen -p -N '' -f " + path + " removes it; keep the file readable only by dvpnd)";
+  }
   if (type.empty()) return path + ": not an OpenSSH or PEM private key; expected an ed25519 or ECDSA key";
   return std::nullopt;
 }

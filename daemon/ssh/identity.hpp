@@ -9,6 +9,11 @@ namespace dvpn::ssh {
 // "ecdsa-sha2-nistp256", ...), or "" if the format does not say.
 std::string private_key_type(const std::string& file_text);
 
+// True if the private key in the file is protected by a passphrase
+// (openssh-key-v1 with a cipher, or encrypted PEM / PKCS#8): dvpnd has no
+// one to ask for it.
+bool private_key_encrypted(const std::string& file_text);
+
 // Why `path` cannot serve as the identity, or nullopt if it can. RSA keys are
 // refused with a clear reason: libssh2 1.10 signs only with SHA-1, which
 // OpenSSH >= 8.8 rejects.
