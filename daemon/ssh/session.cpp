@@ -1,6 +1,7 @@
 #include "session.hpp"
 
-#include <boost/asio/connect.hpp>
+#include <netdb.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
@@ -8,6 +9,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
+#include <system_error>
+#include <thread>
 
 #include "errors.hpp"
 #include "host_keys.hpp"
@@ -19,6 +23,9 @@ namespace dvpn::ssh {
 namespace {
 
 std::atomic<std::uint64_t> next_session_id{1};
+// Name lookups (getaddrinfo threads) running at once, over all gateways.
+std::atomic<unsigned> lookups_in_flight{0};
+constexpr unsigned max_lookups_in_flight = 32;
 constexpr std::size_t scratch_size = 64 * 1024;
 constexpr int unsent_limit = 128 * 1024;
 // Bytes the far end may send ahead on all of a session's channels together:
@@ -42,9 +49,9 @@ constexpr const char* mac_prefs = "hmac-sha2-256,hmac-sha2-512";
 Session::Session(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const SessionSettings> settings,
                  std::weak_ptr<SessionObserver> observer)
     : strand_(boost::asio::make_strand(io)),
-      resolver_(strand_),
       socket_(strand_),
       timer_(strand_),
+      connect_timer_(strand_),
       open_timer_(strand_),
       key_(std::move(key)),
       settings_(std::move(settings)),
@@ -86,37 +93,137 @@ void Session::start() {
     self->state_ = State::resolving;
     self->timer_.expires_after(self->settings_->connect_timeout);
     self->timer_.async_wait([self](const boost::system::error_code& ec) { self->on_setup_deadline(ec); });
-    self->resolver_.async_resolve(self->key_.host, std::to_string(self->key_.port),
-                                  [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
-                                    self->on_resolved(ec, std::move(results));
-                                  });
+    boost::system::error_code not_literal;
+    const auto address = boost::asio::ip::make_address(self->key_.host, not_literal);
+    if (!not_literal) {
+      self->on_resolved(0, {tcp::endpoint(address, self->key_.port)});
+      return;
+    }
+    self->start_lookup();
   });
+}
+
+void Session::start_lookup() {
+  // Boost 1.81 runs every async_resolve of the process on one internal
+  // thread: one name whose DNS server does not answer would hold up every
+  // other gateway's setup. getaddrinfo cannot be cancelled, so the thread may
+  // outlive the session (the result then finds no one); the setup deadline
+  // bounds the wait, and a cap bounds the threads a dead DNS server can pile up.
+  if (lookups_in_flight.fetch_add(1) >= max_lookups_in_flight) {
+    lookups_in_flight.fetch_sub(1);
+    fail("cannot resolve " + key_.host + ": " + std::to_string(max_lookups_in_flight) +
+         " name lookups already in flight (DNS not answering?)");
+    return;
+  }
+  DVPN_LOG(debug) << "session " << id_ << " to " << key_.to_string() << ": resolving " << key_.host;
+  try {
+    std::thread([weak = weak_from_this(), strand = strand_, host = key_.host, port = std::to_string(key_.port)] {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+      addrinfo* found = nullptr;
+      const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+      std::vector<tcp::endpoint> endpoints;
+      for (const addrinfo* ai = found; rc == 0 && ai; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+        tcp::endpoint endpoint;
+        if (ai->ai_addrlen > endpoint.capacity()) continue;
+        std::memcpy(endpoint.data(), ai->ai_addr, ai->ai_addrlen);
+        endpoint.resize(ai->ai_addrlen);
+        endpoints.push_back(endpoint);
+      }
+      if (found) ::freeaddrinfo(found);
+      lookups_in_flight.fetch_sub(1);
+      boost::asio::post(strand, [weak, rc, endpoints = std::move(endpoints)]() mutable {
+        if (auto self = weak.lock()) self->on_resolved(rc, std::move(endpoints));
+      });
+    }).detach();
+  } catch (const std::system_error& e) {
+    lookups_in_flight.fetch_sub(1);
+    fail("cannot resolve " + key_.host + ": no thread for the lookup: " + e.what());
+  }
 }
 
 void Session::on_setup_deadline(const boost::system::error_code& ec) {
   if (ec || state_ == State::ready || state_ == State::dead || state_ == State::closing) return;
   auto seconds = std::chrono::duration<double>(settings_->connect_timeout).count();
-  fail("no SSH session to " + key_.to_string() + " within connect_timeout (" + std::to_string(seconds).substr(0, 4) +
-       "s)");
+  const std::string within = "within connect_timeout (" + std::to_string(seconds).substr(0, 4) + "s)";
+  if (state_ == State::resolving) {
+    fail("cannot resolve " + key_.host + ": no answer " + within);
+    return;
+  }
+  fail("no SSH session to " + key_.to_string() + " " + within +
+       (connect_errors_.empty() ? "" : "; " + connect_errors_));
 }
 
-void Session::on_resolved(const boost::system::error_code& ec, tcp::resolver::results_type results) {
+void Session::on_resolved(int gai_error, std::vector<tcp::endpoint> endpoints) {
   if (state_ != State::resolving) return;
-  if (ec) {
-    fail("cannot resolve " + key_.host + ": " + ec.message());
+  if (gai_error != 0 || endpoints.empty()) {
+    fail("cannot resolve " + key_.host + ": " + (gai_error ? ::gai_strerror(gai_error) : "no IPv4 or IPv6 address"));
     return;
   }
   state_ = State::connecting;
-  boost::asio::async_connect(socket_, results,
-                             [self = shared_from_this()](const boost::system::error_code& ec, const tcp::endpoint&) {
-                               self->on_connected(ec);
-                             });
+  endpoints_ = std::move(endpoints);
+  next_endpoint_ = 0;
+  connect_next();
 }
 
-void Session::on_connected(const boost::system::error_code& ec) {
-  if (state_ != State::connecting) return;
+void Session::connect_next() {
+  if (next_endpoint_ >= endpoints_.size()) {
+    fail("cannot connect to " + key_.to_string() + ": " + connect_errors_);
+    return;
+  }
+  const tcp::endpoint endpoint = endpoints_[next_endpoint_++];
+  const unsigned attempt = ++connect_attempt_;
+  attempt_timed_out_ = false;
+  boost::system::error_code ec;
+  socket_.close(ec);
+  socket_.open(endpoint.protocol(), ec);
   if (ec) {
-    fail("cannot connect to " + key_.to_string() + ": " + ec.message());
+    on_connected(ec, attempt);
+    return;
+  }
+  // Addresses left to try, this one included: each gets an equal share of
+  // the setup time left, the last one all of it (the setup deadline bounds it).
+  const std::size_t left = endpoints_.size() - next_endpoint_ + 1;
+  auto self = shared_from_this();
+  if (left > 1) {
+    const auto share = std::chrono::duration_cast<std::chrono::milliseconds>(
+        (timer_.expiry() - boost::asio::steady_timer::clock_type::now()) / left);
+    DVPN_LOG(debug) << "session " << id_ << " to " << key_.to_string() << ": connecting to " << endpoint << " (address "
+                    << next_endpoint_ << " of " << endpoints_.size() << ", for up to " << share.count() << "ms)";
+    connect_timer_.expires_after(share);
+    connect_timer_.async_wait([self, attempt](const boost::system::error_code& ec) {
+      if (ec || self->state_ != State::connecting || attempt != self->connect_attempt_) return;
+      self->attempt_timed_out_ = true;
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);  // the connect completes with operation_aborted
+    });
+  } else if (endpoints_.size() > 1) {
+    DVPN_LOG(debug) << "session " << id_ << " to " << key_.to_string() << ": connecting to " << endpoint << " (address "
+                    << next_endpoint_ << " of " << endpoints_.size() << ")";
+  }
+  socket_.async_connect(endpoint, [self, attempt](const boost::system::error_code& ec) { self->on_connected(ec, attempt); });
+}
+
+void Session::on_connected(const boost::system::error_code& ec, unsigned attempt) {
+  if (state_ != State::connecting || attempt != connect_attempt_) return;
+  connect_timer_.cancel();
+  if (ec || attempt_timed_out_) {
+    const std::string why = attempt_timed_out_ ? "no answer within its share of connect_timeout" : ec.message();
+    if (endpoints_.size() == 1) {
+      connect_errors_ = why;
+    } else {
+      std::ostringstream text;
+      text << endpoints_[next_endpoint_ - 1] << ": " << why;
+      connect_errors_ += (connect_errors_.empty() ? "" : "; ") + text.str();
+      if (next_endpoint_ < endpoints_.size()) {
+        DVPN_LOG(info) << "session " << id_ << " to " << key_.to_string() << ": " << text.str()
+                       << "; trying the next address";
+      }
+    }
+    connect_next();
     return;
   }
   int fd = socket_.native_handle();
@@ -440,7 +547,7 @@ void Session::teardown() {
   if (state_ != State::dead) state_ = State::dead;
   timer_.cancel();
   open_timer_.cancel();
-  resolver_.cancel();
+  connect_timer_.cancel();
   // Free before closing: libssh2 restores the socket's blocking mode on free.
   if (ssh_) {
     libssh2_session_free(ssh_);

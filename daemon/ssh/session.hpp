@@ -107,8 +107,14 @@ class Session : public std::enable_shared_from_this<Session> {
   static ssize_t send_callback(libssh2_socket_t, const void* buffer, size_t length, int, void** abstract);
   static ssize_t recv_callback(libssh2_socket_t, void* buffer, size_t length, int, void** abstract);
 
-  void on_resolved(const boost::system::error_code& ec, tcp::resolver::results_type results);
-  void on_connected(const boost::system::error_code& ec);
+  // Names go to getaddrinfo on a thread of their own (never behind another
+  // lookup); IP literals skip it. Either way the endpoints land in connect_next().
+  void start_lookup();
+  void on_resolved(int gai_error, std::vector<tcp::endpoint> endpoints);
+  // Tries endpoints_ in order; each attempt gets an equal share of what is
+  // left of connect_timeout (the last one all of it).
+  void connect_next();
+  void on_connected(const boost::system::error_code& ec, unsigned attempt);
   void on_setup_deadline(const boost::system::error_code& ec);
   void arm_open_deadline();
   void on_open_deadline();
@@ -128,9 +134,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void teardown();
 
   Strand strand_;
-  tcp::resolver resolver_;
   tcp::socket socket_;
   boost::asio::steady_timer timer_;       // setup deadline, then keepalive
+  boost::asio::steady_timer connect_timer_;  // bound of the current connect attempt
+  std::vector<tcp::endpoint> endpoints_;     // resolved, in getaddrinfo's order
+  std::size_t next_endpoint_ = 0;
+  unsigned connect_attempt_ = 0;             // tells a stale attempt's completion apart
+  bool attempt_timed_out_ = false;
+  std::string connect_errors_;               // "ADDR: why; ..." of the attempts so far
   boost::asio::steady_timer open_timer_;  // deadline of the oldest pending channel open
   GatewayKey key_;
   std::shared_ptr<const SessionSettings> settings_;
