@@ -1,5 +1,5 @@
 #pragma once
-// The dvpnd command line (SPEC section 4), parsed without side effects.
+// The dvpnd command line (dvpnd(8)), parsed without side effects.
 #include <optional>
 #include <string>
 #include <vector>

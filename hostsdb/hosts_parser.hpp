@@ -18,7 +18,7 @@ struct SitePrefix {
 // Returns the site for a valid `#!` line; nullopt for lines without `#!`
 // (ordinary hosts lines, comments, blanks) and for malformed site lines, which
 // add a warning "FILE:LINE: ..." to `diags`.
-// Choices beyond SPEC section 2: an IPv6 endpoint needs brackets even without a
+// Details of the format (dvpn-hosts(5)): an IPv6 endpoint needs brackets even without a
 // port ("2001:db8::5:22" would be ambiguous); user and host are limited to
 // [A-Za-z0-9._-] and may not start with '-'; a token starting with '#' after
 // the endpoint ends the options (a note for readers); a line whose first '#'

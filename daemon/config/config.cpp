@@ -1,4 +1,4 @@
-// The schema of dvpn.yaml (SPEC section 3): which keys exist, their forms and
+// The schema of dvpn.yaml (see dvpn.yaml(5)): which keys exist, their forms and
 // ranges. yaml_reader.cpp does the walking and the wording of errors.
 #include "config.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// The daemon's configuration (SPEC section 3) as a plain value. Loading is
+// The daemon's configuration (dvpn.yaml(5)) as a plain value. Loading is
 // the only place that knows YAML; everything else reads these fields.
 #include <chrono>
 #include <cstdint>

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-// The netfilter headers clash with glibc's and Asio's (SSH_NOTES section 5);
+// The netfilter headers clash with glibc's and Asio's (doc/ssh-notes.md §5);
 // both option numbers are fixed kernel ABI.
 #ifndef SO_ORIGINAL_DST
 #define SO_ORIGINAL_DST 80

@@ -5,7 +5,7 @@
 namespace dvpn::net {
 
 // No Nagle: SSH packets and small replies leave at once (otherwise every
-// close waits ~40 ms for a delayed ACK, SSH_NOTES section 7).
+// close waits ~40 ms for a delayed ACK, doc/ssh-notes.md §6).
 void set_no_delay(int fd);
 
 // Dead-peer detection for the SSH connection: TCP keepalive probes after

@@ -11,7 +11,7 @@ bool is_channel_error(int rc) noexcept {
     case LIBSSH2_ERROR_CHANNEL_PACKET_EXCEEDED:
     case LIBSSH2_ERROR_CHANNEL_CLOSED:
     case LIBSSH2_ERROR_CHANNEL_EOF_SENT:
-    // libssh2 1.10's fixed 60 s wait for a reply (SSH_NOTES section 2): the
+    // libssh2 1.10's fixed 60 s wait for a reply (doc/ssh-notes.md §2): the
     // session stays usable.
     case LIBSSH2_ERROR_TIMEOUT:
       return true;

@@ -35,7 +35,7 @@ constexpr int unsent_limit = 128 * 1024;
 constexpr std::uint32_t session_window_budget = 4u << 20;
 constexpr std::uint32_t min_window = 256u << 10;
 
-// Cheapest strong choices libssh2 1.10 can negotiate (SSH_NOTES section 3):
+// Cheapest strong choices libssh2 1.10 can negotiate (doc/ssh-notes.md §3):
 // curve25519 costs a fraction of OpenSSH's default sntrup761 kex, and
 // aes128-ctr uses AES-NI.
 constexpr const char* kex_prefs = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
@@ -277,7 +277,7 @@ void Session::step_setup() {
     state_ = State::ready;
     timer_.cancel();
     if (settings_->keepalive.count() > 0) {
-      // want_reply=0: libssh2 1.10 never frees the replies (SSH_NOTES section 4).
+      // want_reply=0: libssh2 1.10 never frees the replies (doc/ssh-notes.md §4).
       auto seconds = std::chrono::duration_cast<std::chrono::seconds>(settings_->keepalive).count();
       libssh2_keepalive_config(ssh_, 0, static_cast<unsigned>(std::max<long>(2, seconds)));
       arm_keepalive();

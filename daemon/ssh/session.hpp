@@ -5,7 +5,7 @@
 // libssh2 never touches the socket: its send callback appends to our output
 // queue and always reports success, its recv callback serves bytes we read
 // ahead. So no libssh2 call ever half-sends a packet, the 1.10 traps around
-// EAGAIN on send cannot happen (SSH_NOTES decision 1), and "would block"
+// EAGAIN on send cannot happen (doc/ssh-notes.md §1), and "would block"
 // only ever means "need more input", which our one outstanding read brings.
 //
 // Everything of a session (libssh2 calls, its channels, their client sockets)

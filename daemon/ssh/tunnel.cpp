@@ -13,7 +13,7 @@ namespace dvpn::ssh {
 namespace {
 
 constexpr std::size_t stderr_tail_max = 240;
-constexpr std::uint32_t max_packet = 32768;  // above 40000 libssh2 1.10 fails (SSH_NOTES section 2)
+constexpr std::uint32_t max_packet = 32768;  // above 40000 libssh2 1.10 fails (doc/ssh-notes.md §2)
 
 bool would_block(const boost::system::error_code& ec) {
   return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# dvpnd's one-shot commands (SPEC section 4): --check, --lookup, --version,
+# dvpnd's one-shot commands (dvpnd(8)): --check, --lookup, --version,
 # --help, --status without a daemon, and their exit codes (0 ok, 1 runtime,
 # 2 usage or config error) with FILE:LINE in every complaint.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
-# SIGTERM drains (SPEC section 4): dvpnd stops accepting at once, a transfer
+# SIGTERM drains (dvpnd(8), SIGNALS): dvpnd stops accepting at once, a transfer
 # in flight finishes intact within limits.shutdown_grace, and dvpnd exits 0.
 # A transfer still running when the grace period ends is reset, never cut
 # short with a clean EOF.
