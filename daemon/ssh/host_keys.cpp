@@ -99,6 +99,17 @@ HostKeyVerdict verify_host_key(LIBSSH2_SESSION* session, const std::string& host
     default:
       return {false, "cannot check host key " + fingerprint + " against " + known_hosts_path};
   }
+  // libssh2 compares entries of the offered key's type only: a host known
+  // by an ed25519 key that now offers only ECDSA would count as new, and
+  // accept-new would trust whoever answers. Any entry for the host, of any
+  // type, must match (key type 0: compare with every entry of the host).
+  const int any_type = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW;
+  libssh2_knownhost* other = nullptr;
+  if (libssh2_knownhost_checkp(kh.get(), host.c_str(), port, key, len, any_type, &other) !=
+      LIBSSH2_KNOWNHOST_CHECK_NOTFOUND) {
+    return {false, "host key for " + known_hosts_name(host, port) + " CHANGED: server offered " + fingerprint +
+                       ", but " + known_hosts_path + " knows this host only by keys of other types; refusing"};
+  }
   if (policy == config::HostKeyPolicy::strict) {
     return {false, "host key " + fingerprint + " of " + known_hosts_name(host, port) + " is not in " +
                        known_hosts_path + " (host_key_policy: strict)"};
