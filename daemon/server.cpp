@@ -100,19 +100,29 @@ void Server::accept_next(Listener& listener) {
 void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
   int fd = socket.native_handle();
   auto connection = std::make_unique<Connection>(std::move(socket), peer, tracker_);
+  // Rejections are rate-limited like no-site: a host looping on the port
+  // must not fill the log. The line that speaks says how many were silenced
+  // since the last one (those are still logged at debug level).
   if (tracker_->live() > cfg_.max_connections) {
     static log::RateLimit limit(5000);
     unsigned long suppressed = 0;
-    if (limit.allow(suppressed)) {
+    const bool loud = limit.allow(suppressed);
+    if (loud) {
       DVPN_LOG(warning) << "max_connections (" << cfg_.max_connections << ") reached; resetting new connections"
-                        << (suppressed ? " (" + std::to_string(suppressed) + " more)" : "");
+                        << (suppressed ? " (" + std::to_string(suppressed) + " more reset since the last report)" : "");
     }
-    connection->finish({"max-connections", true});
+    connection->finish({"max-connections", true, !loud});
     return;
   }
   auto destination = net::original_destination(fd);
   if (!destination) {
-    connection->finish({"not-redirected (connected to the listener itself)", true});
+    static log::RateLimit limit(1000);
+    unsigned long suppressed = 0;
+    const bool loud = limit.allow(suppressed);
+    if (loud && suppressed) {
+      DVPN_LOG(warning) << suppressed << " more connections to the listener itself (not redirected) were reset";
+    }
+    connection->finish({"not-redirected (connected to the listener itself)", true, !loud});
     return;
   }
   hostsdb::RouteTablePtr table = table_.load();
