@@ -18,10 +18,13 @@ namespace dvpn {
 namespace {
 using local = boost::asio::local::stream_protocol;
 constexpr std::size_t max_request = 64;
+// Like the main listeners: a failed accept (EMFILE) leaves the connection
+// queued, so retrying at once would spin.
+constexpr auto accept_backoff = std::chrono::milliseconds(100);
 }  // namespace
 
 ControlServer::ControlServer(boost::asio::io_context& io, std::string path, std::function<StatusSnapshot()> snapshot)
-    : path_(std::move(path)), snapshot_(std::move(snapshot)), acceptor_(io) {
+    : path_(std::move(path)), snapshot_(std::move(snapshot)), acceptor_(io), retry_timer_(io) {
   std::error_code fs_ec;
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), fs_ec);
   ::unlink(path_.c_str());
@@ -45,8 +48,20 @@ ControlServer::~ControlServer() {
 void ControlServer::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, local::socket socket) {
     if (ec == boost::asio::error::operation_aborted) return;
+    if (ec) {
+      static log::RateLimit limit(5000);
+      unsigned long suppressed = 0;
+      if (limit.allow(suppressed)) {
+        DVPN_LOG(warning) << "control socket: accept failed: " << ec.message() << "; pausing its accepts"
+                          << (suppressed ? " (" + std::to_string(suppressed) + " more failures)" : "");
+      }
+      retry_timer_.expires_after(accept_backoff);
+      retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) accept_next();
+      });
+      return;
+    }
     accept_next();
-    if (ec) return;
     auto client = std::make_shared<local::socket>(std::move(socket));
     auto request = std::make_shared<boost::asio::streambuf>(max_request);
     boost::asio::async_read_until(

@@ -4,6 +4,7 @@
 // may look.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <string>
@@ -24,6 +25,7 @@ class ControlServer {
   std::string path_;
   std::function<StatusSnapshot()> snapshot_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;  // pause after a failed accept (EMFILE)
 };
 
 // `dvpnd --status`: asks the running daemon and prints its answer; returns the exit code.
