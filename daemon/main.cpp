@@ -1,11 +1,17 @@
 // dvpnd: parses the command line, loads the config and the hosts map, and
 // either answers a one-shot question (--check, --lookup, ...) or runs the server.
 #include <grp.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <libssh2.h>
@@ -71,6 +77,28 @@ void drop_privileges(const std::string& user) {
   if (!pw) throw std::runtime_error("run_as: no such user \"" + user + "\"");
   if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
     throw std::runtime_error("cannot drop privileges to \"" + user + "\"");
+}
+
+// Started with capabilities but not as root (systemd's AmbientCapabilities=
+// CAP_NET_BIND_SERVICE for a port below 1024): once the listeners are bound
+// nothing needs them, so none stays for the rest of the run. Root keeps root
+// (run_as drops it all at once).
+void drop_capabilities() {
+  if (geteuid() == 0) return;
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL before Linux 4.3: nothing to clear
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3]{};
+  if (syscall(SYS_capget, &header, caps) != 0) return;
+  bool any = false;
+  for (const auto& c : caps) any |= (c.permitted | c.effective | c.inheritable) != 0;
+  if (!any) return;
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3]{};
+  if (syscall(SYS_capset, &header, none) != 0) {
+    DVPN_LOG(warning) << "cannot drop capabilities after binding the listeners: " << std::strerror(errno)
+                      << " (a seccomp filter without capset?)";
+  } else {
+    DVPN_LOG(debug) << "capabilities dropped after binding the listeners";
+  }
 }
 
 int check(const dvpn::config::Config& cfg, const dvpn::hostsdb::LoadResult& hosts) {
@@ -152,6 +180,7 @@ int run(const dvpn::Options& opts) {
     auto table = std::make_shared<const dvpn::hostsdb::RouteTable>(std::move(hosts.table));
     dvpn::Server server(cfg, std::move(table));
     drop_privileges(cfg.run_as);
+    drop_capabilities();
     // Every session reads the key again as the account we now run as.
     if (access(cfg.ssh.identity.c_str(), R_OK) != 0)
       throw std::runtime_error(cfg.ssh.identity + ": not readable as the account dvpnd runs as (run_as: \"" +
@@ -170,6 +199,9 @@ int run(const dvpn::Options& opts) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A log line to a stderr pipe whose reader went away (a closed terminal, a
+  // dead log collector) must fail that write, not kill the gateway.
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = dvpn::parse_options(args);
   if (!parsed.options) {
