@@ -219,9 +219,13 @@ void Tunnel::drain_stderr(Session& session) {
 
 void Tunnel::on_remote_eof() {
   remote_eof_ = true;
-  // A far-end netcat that ends before sending anything may have failed to
-  // connect; only its exit status tells FIN from RST.
-  if (mode() == hostsdb::Mode::netcat && !far_sent_data_) {
+  // In netcat mode only the far end's exit status tells FIN from RST: a
+  // netcat that ends before sending anything may have failed to connect, and
+  // dvpn-gate reports a destination's reset on stderr, which reaches us
+  // before the EOF, and then exits non-zero. A clean end after data has a
+  // silent stderr and passes the FIN on at once: the exit status comes only
+  // after our own EOF, and a half-closed client may still be sending.
+  if (mode() == hostsdb::Mode::netcat && (!far_sent_data_ || !far_stderr_.empty())) {
     awaiting_exit_status_ = true;
     return;
   }
@@ -324,7 +328,9 @@ void Tunnel::check_finished(Session& session) {
     int status = libssh2_channel_get_exit_status(channel_);
     if (status != 0) {
       std::string why = printable(far_stderr_);
-      begin_close(session, {"far-end-failed: exit " + std::to_string(status) + (why.empty() ? "" : ": " + why), true});
+      // After data it was the destination's reset; before, a failed connect.
+      const char* what = far_sent_data_ ? "far-end-reset: exit " : "far-end-failed: exit ";
+      begin_close(session, {what + std::to_string(status) + (why.empty() ? "" : ": " + why), true});
       return;
     }
     boost::system::error_code ignored;

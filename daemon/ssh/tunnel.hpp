@@ -109,7 +109,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   std::size_t down_rest_size_ = 0;
   bool writing_client_ = false, remote_eof_ = false;
   bool far_sent_data_ = false;
-  bool awaiting_exit_status_ = false;  // netcat, EOF before any data: FIN or RST?
+  bool awaiting_exit_status_ = false;  // netcat, EOF before data or after stderr: FIN or RST?
   std::string far_stderr_;             // tail of the far end's stderr, for the log line
 
   Ending ending_;

@@ -17,16 +17,7 @@ GW_START_DVPND=0
 GW_SSHD_B_EXTRA=("AllowUsers $DVJ_USER" "StrictModes yes" "PermitTTY yes")
 gateway_topology_up
 
-step "gwB: jail the far end's account"
-config=$(dirname "$(sshd_log gwB 22)")/sshd_config
-DVJ_OPTS=(--jail "$DVJ_JAIL" --user "$DVJ_USER" --sshd-config "$config" --gate "$DVJ_GATE"
-  --reload "kill -HUP $GWB_SSHD_PID")
-dvj_install --allow-direct
-# One dvpnd key reaches gwB for both of its sites, and sshd applies one line
-# per key: the line covers both (10.21.0.0/24 is the direct-mode one).
-dvj_jail authorize "$GW_DIR/id_ed25519.pub" --site gwb --mode direct \
-  --subnet 10.20.0.0/24 --subnet 10.21.0.0/24
-dvj_jail check >/dev/null || fail "dvpn-jail check fails on gwB"
+dvj_gateway_far_end
 
 # Two more subnets behind gwB, reachable from it, in no subnet of the key.
 ns_exec gwB ip addr add 10.22.0.1/24 dev lan0
@@ -37,13 +28,9 @@ for ip in 10.22.0.2 10.23.0.2; do
   ns_exec gwB nc -z -w 2 "$ip" "$HTTP_PORT" || fail "setup: gwB cannot reach $ip"
 done
 
-sed -i -e "s|#!$GWB_WAN\$|#!$DVJ_USER@$GWB_WAN|" \
-  -e "s|#!$GW_USER@$GWB_WAN:22 mode=direct|#!$DVJ_USER@$GWB_WAN:22 mode=direct|" "$GW_HOSTS"
 hosts_append "10.22.0.1	outside		#!$DVJ_USER@$GWB_WAN"
 hosts_append "10.23.0.1	outside-direct	#!$DVJ_USER@$GWB_WAN:22 mode=direct"
 grep -c "#!$DVJ_USER@" "$GW_HOSTS" | grep -qx 4 || fail "setup: hosts file not rewritten"
-# The gate accepts exactly "nc HOST PORT" and runs the jail's busybox nc.
-sed -i 's|^  command: .*|  command: "nc {host} {port}"|' "$DVPND_CONF"
 dvpnd_start
 
 for mode in netcat direct; do

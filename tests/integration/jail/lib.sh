@@ -168,3 +168,26 @@ dvj_payload() {
 assert_contains() {
   grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$3: '$2' not in $(basename "$1")"; }
 }
+
+# dvj_gateway_far_end — for tests in the gateway tests' topology (sourced
+# after this file and gateway/topology.sh, DVJ_SSHD_NS=gwB, topology up with
+# GW_START_DVPND=0): gwB's login becomes an account that `dvpn-jail install
+# --allow-direct` set up and `authorize` restricted to site B's subnets, and
+# dvpnd's hosts file and netcat command point at it.
+dvj_gateway_far_end() {
+  step "gwB: jail the far end's account"
+  local config
+  config=$(dirname "$(sshd_log gwB 22)")/sshd_config
+  DVJ_OPTS=(--jail "$DVJ_JAIL" --user "$DVJ_USER" --sshd-config "$config" --gate "$DVJ_GATE"
+    --reload "kill -HUP $GWB_SSHD_PID")
+  dvj_install --allow-direct
+  # One dvpnd key reaches gwB for both of its sites, and sshd applies one line
+  # per key: the line covers both (10.21.0.0/24 is the direct-mode one).
+  dvj_jail authorize "$GW_DIR/id_ed25519.pub" --site gwb --mode direct \
+    --subnet 10.20.0.0/24 --subnet 10.21.0.0/24
+  dvj_jail check >/dev/null || fail "dvpn-jail check fails on gwB"
+  sed -i -e "s|#!$GWB_WAN\$|#!$DVJ_USER@$GWB_WAN|" \
+    -e "s|#!$GW_USER@$GWB_WAN:22 mode=direct|#!$DVJ_USER@$GWB_WAN:22 mode=direct|" "$GW_HOSTS"
+  # The gate accepts exactly "nc HOST PORT".
+  sed -i 's|^  command: .*|  command: "nc {host} {port}"|' "$DVPND_CONF"
+}
