@@ -69,6 +69,7 @@ netlib_init() {
 NETLIB_LOCK_FD=""
 _netlib_lock() {
   local lockfile=/run/lock/netlib-$1.lock
+  mkdir -p /run/lock   # a fresh /run may not have it yet
   exec {NETLIB_LOCK_FD}>>"$lockfile"
   if ! flock -n "$NETLIB_LOCK_FD"; then
     _netlib_log "another run with prefix $1 is active; waiting for it ($lockfile)"

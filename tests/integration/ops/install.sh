@@ -53,6 +53,7 @@ expected=$(cat <<'EOF'
 644 ./usr/share/doc/dvpn/examples/hosts
 644 ./usr/share/doc/dvpn/examples/rc/dvpn.service
 644 ./usr/share/doc/dvpn/examples/sshd_config-dvpn
+644 ./usr/share/man/man5/dvpn-hosts.5
 644 ./usr/share/man/man5/dvpn.yaml.5
 644 ./usr/share/man/man8/dvpn-firewall.8
 644 ./usr/share/man/man8/dvpn-jail.8

@@ -103,7 +103,7 @@ pass "all $(wc -l <<<"$keys") keys"
 step "every page renders without a warning"
 command -v mandoc >/dev/null || fail "mandoc missing: scripts/bootstrap installs it"
 command -v groff >/dev/null || fail "groff missing: scripts/bootstrap installs groff-base"
-for page in dvpnd.8 dvpn.yaml.5 dvpn-firewall.8 dvpn-jail.8; do
+for page in dvpnd.8 dvpn.yaml.5 dvpn-hosts.5 dvpn-firewall.8 dvpn-jail.8; do
   f=$DOC/$page
   out=$(mandoc -T lint -W style "$f" 2>&1) || fail "$page: mandoc -T lint: $out"
   [ -z "$out" ] || fail "$page: mandoc -T lint: $out"
