@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -84,7 +85,11 @@ class Direction {
   bool ended_ = false;
 };
 
-int connect_to(const Destination& to) {
+// Connects with a deadline: a nonblocking connect, then poll for at most
+// `timeout` (a destination whose SYNs are dropped would otherwise hold the
+// channel for the kernel's ~127 s of SYN retries). Returns the connected,
+// nonblocking socket, or -1 with errno set (ETIMEDOUT when time ran out).
+int connect_to(const Destination& to, std::chrono::milliseconds timeout) {
   sockaddr_storage storage{};
   socklen_t length = 0;
   if (to.host.is_v4()) {
@@ -100,13 +105,31 @@ int connect_to(const Destination& to) {
     std::memcpy(&sin6->sin6_addr, to.host.bytes.data(), 16);
     length = sizeof *sin6;
   }
-  const int fd = socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
-    const int saved = errno;
+  auto give_up = [fd](int error) {
     close(fd);
-    errno = saved;
+    errno = error;
     return -1;
+  };
+  if (connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    if (errno != EINPROGRESS) return give_up(errno);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return give_up(ETIMEDOUT);
+      pollfd pfd{fd, POLLOUT, 0};
+      const int ready = poll(&pfd, 1, static_cast<int>(left.count()));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready < 0) return give_up(errno);
+      if (ready == 0) return give_up(ETIMEDOUT);
+      break;
+    }
+    int error = 0;
+    socklen_t error_length = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) != 0) return give_up(errno);
+    if (error != 0) return give_up(error);
   }
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // the far client's writes go as they come
@@ -115,8 +138,15 @@ int connect_to(const Destination& to) {
 
 }  // namespace
 
-int relay(const Destination& to, int in, int out) {
-  const int sock = connect_to(to);
+int relay(const Destination& to, int in, int out, std::chrono::milliseconds connect_timeout) {
+  const int sock = connect_to(to, connect_timeout);
+  if (sock < 0 && errno == ETIMEDOUT) {
+    const auto ms = connect_timeout.count();
+    std::fprintf(stderr, "dvpn-gate: connect to %s port %s: no answer within %lld %s (--connect-timeout)\n",
+                 to.host_text().c_str(), to.port_text().c_str(),
+                 static_cast<long long>(ms % 1000 == 0 ? ms / 1000 : ms), ms % 1000 == 0 ? "s" : "ms");
+    return 1;
+  }
   if (sock < 0) return complain("connect to " + to.host_text() + " port " + to.port_text());
   if (!set_nonblocking(sock) || !set_nonblocking(in) || !set_nonblocking(out)) return complain("O_NONBLOCK");
 
