@@ -100,6 +100,8 @@ void Server::accept_next(Listener& listener) {
 void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
   int fd = socket.native_handle();
   auto connection = std::make_unique<Connection>(std::move(socket), peer, tracker_);
+  // A LAN client that vanished (asleep, unplugged) must not hold its channel forever.
+  if (cfg_.client_keepalive.count() > 0) net::set_dead_peer_detection(fd, cfg_.client_keepalive);
   // Rejections are rate-limited like no-site: a host looping on the port
   // must not fill the log. The line that speaks says how many were silenced
   // since the last one (those are still logged at debug level).

@@ -204,8 +204,12 @@ void read_root(const Field& root, Config& config) {
                               config.max_connections = static_cast<unsigned>(read_integer(n, 1, 1'000'000));
                             }},
                            {"shutdown_grace",
-                            [&](const Field& n) { config.shutdown_grace = read_duration(n, 0s, 1h); }}},
-                          "a mapping like {max_connections: 20000, shutdown_grace: 10s}");
+                            [&](const Field& n) { config.shutdown_grace = read_duration(n, 0s, 1h); }},
+                           {"client_keepalive",
+                            [&](const Field& n) { config.client_keepalive = read_duration(n, 0s, 24h); }},
+                           {"idle_timeout",
+                            [&](const Field& n) { config.connection_idle_timeout = read_duration(n, 0s, 720h); }}},
+                          "a mapping like {max_connections: 20000, shutdown_grace: 10s, idle_timeout: 2h}");
            }},
           {"log",
            [&](const Field& v) {

@@ -48,6 +48,12 @@ struct Config {
   SshConfig ssh;
   unsigned max_connections = 20000;                 // limits.max_connections
   Duration shutdown_grace = std::chrono::seconds(10);  // limits.shutdown_grace
+  // limits.client_keepalive: TCP keepalive on LAN client sockets (0 = off),
+  // so a client that vanished (a laptop gone to sleep) frees its channel.
+  Duration client_keepalive = std::chrono::seconds(60);
+  // limits.idle_timeout: a connection that moved no byte either way for this
+  // long is reset (0 = never). Long enough for an interactive ssh left idle.
+  Duration connection_idle_timeout = std::chrono::hours(2);
   LogLevel log_level = LogLevel::info;
   LogTarget log_target = LogTarget::stderr_;
   std::string control_socket = "/run/dvpn/control.sock";

@@ -151,7 +151,9 @@ void Gateway::on_wait_timer() {
     unsigned long suppressed = 0;
     if (limit.allow(suppressed)) {
       DVPN_LOG(warning) << "gateway " << key_.to_string() << ": all " << slots_.size()
-                        << " sessions at their channel limit; connections waited connect_timeout and were reset"
+                        << " sessions at their channel limit (ssh.max_sessions_per_gateway sessions, each at"
+                        << " ssh.max_channels_per_session or the far end's MaxSessions); connections waited"
+                        << " connect_timeout and were reset"
                         << (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
     }
   }

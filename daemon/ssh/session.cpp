@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "net/socket_options.hpp"
 #include "tunnel.hpp"
+#include "yaml_reader.hpp"  // format_duration
 
 namespace dvpn::ssh {
 namespace {
@@ -280,8 +281,8 @@ void Session::step_setup() {
       // want_reply=0: libssh2 1.10 never frees the replies (doc/ssh-notes.md §4).
       auto seconds = std::chrono::duration_cast<std::chrono::seconds>(settings_->keepalive).count();
       libssh2_keepalive_config(ssh_, 0, static_cast<unsigned>(std::max<long>(2, seconds)));
-      arm_keepalive();
     }
+    arm_tick();
     DVPN_LOG(info) << "session " << id_ << " to " << key_.to_string() << " ready";
     if (auto observer = observer_.lock()) observer->on_session_ready(id_);
   }
@@ -503,15 +504,34 @@ void Session::start_write() {
   if (was_congested) schedule_pump();  // producers stopped at the mark may go on
 }
 
-void Session::arm_keepalive() {
-  timer_.expires_after(settings_->keepalive);
+void Session::arm_tick() {
+  const auto interval = tick_interval(*settings_);
+  if (interval.count() <= 0) return;
+  timer_.expires_after(interval);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->state_ != State::ready) return;
-    int next = 0;
-    libssh2_keepalive_send(self->ssh_, &next);
-    self->start_write();
-    self->arm_keepalive();
+    if (self->settings_->keepalive.count() > 0) {
+      int next = 0;
+      libssh2_keepalive_send(self->ssh_, &next);  // sends only once its own interval is up
+      self->start_write();
+    }
+    self->end_idle_tunnels();
+    self->arm_tick();
   });
+}
+
+void Session::end_idle_tunnels() {
+  const auto limit = settings_->connection_idle_timeout;
+  if (limit.count() <= 0) return;
+  const auto now = Tunnel::Clock::now();
+  const auto tunnels = tunnels_;  // an abort may end the session and clear tunnels_
+  for (const auto& tunnel : tunnels) {
+    if (state_ != State::ready) return;
+    if (!tunnel->released() && now - tunnel->last_active() >= limit)
+      tunnel->abort(*this, "idle-timeout: no byte either way for " + config::detail::format_duration(limit) +
+                               " (limits.idle_timeout)");
+  }
+  std::erase_if(tunnels_, [](const auto& t) { return t->released(); });
 }
 
 void Session::close_idle() {

@@ -130,12 +130,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // packets that several channels produce for one burst of events leave in
   // one send (each send to the far end costs a full trip through the stack).
   void request_write();
-  void arm_keepalive();
+  // Every tick_interval: the SSH keepalive and the end of idle connections.
+  void arm_tick();
+  void end_idle_tunnels();
   void teardown();
 
   Strand strand_;
   tcp::socket socket_;
-  boost::asio::steady_timer timer_;       // setup deadline, then keepalive
+  boost::asio::steady_timer timer_;       // setup deadline, then the tick
   boost::asio::steady_timer connect_timer_;  // bound of the current connect attempt
   std::vector<tcp::endpoint> endpoints_;     // resolved, in getaddrinfo's order
   std::size_t next_endpoint_ = 0;

@@ -1,5 +1,7 @@
 #include "settings.hpp"
 
+#include <algorithm>
+
 namespace dvpn::ssh {
 
 SessionSettings SessionSettings::from(const config::Config& cfg) {
@@ -9,8 +11,17 @@ SessionSettings SessionSettings::from(const config::Config& cfg) {
   s.host_key_policy = cfg.ssh.host_key_policy;
   s.connect_timeout = cfg.ssh.connect_timeout;
   s.keepalive = cfg.ssh.keepalive;
+  s.connection_idle_timeout = cfg.connection_idle_timeout;
   s.window_size = cfg.ssh.window_size;
   return s;
+}
+
+std::chrono::milliseconds tick_interval(const SessionSettings& settings) {
+  const auto keepalive = settings.keepalive;
+  const auto idle_check = settings.connection_idle_timeout / 2;
+  if (keepalive.count() <= 0) return idle_check;
+  if (idle_check.count() <= 0) return keepalive;
+  return std::min(keepalive, idle_check);
 }
 
 }  // namespace dvpn::ssh

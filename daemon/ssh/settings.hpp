@@ -15,8 +15,14 @@ struct SessionSettings {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds keepalive{15000};
   std::uint32_t window_size = 1u << 20;
+  std::chrono::milliseconds connection_idle_timeout{0};  // 0: connections never time out
 
   static SessionSettings from(const config::Config& cfg);
 };
+
+// How often a ready session wakes up: for its SSH keepalive, and often
+// enough that an idle connection is ended at most half its limit late.
+// Zero when neither is configured (no timer at all).
+std::chrono::milliseconds tick_interval(const SessionSettings& settings);
 
 }  // namespace dvpn::ssh

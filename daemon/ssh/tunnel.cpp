@@ -156,6 +156,7 @@ bool Tunnel::relay_down(Session& session) {
     if (n > 0) {
       far_sent_data_ = true;
       connection_->bytes_down += static_cast<std::uint64_t>(n);
+      last_active_ = Clock::now();
       if (!deliver_to_client(session, buf.data(), static_cast<std::size_t>(n))) return false;
       continue;
     }
@@ -273,6 +274,7 @@ bool Tunnel::relay_up(Session& session) {
       return false;
     }
     connection_->bytes_up += n;
+    last_active_ = Clock::now();
     std::size_t written = 0;
     bool ok = write_to_channel(session, buf.data(), n, written);
     if (written < n) {

@@ -33,6 +33,8 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   Connection& connection() noexcept { return *connection_; }
   hostsdb::Mode mode() const noexcept { return connection_->target().mode; }
   Clock::time_point deadline() const noexcept { return deadline_; }
+  // When a byte last moved either way (for limits.idle_timeout).
+  Clock::time_point last_active() const noexcept { return last_active_; }
   // A connection first waits (connect_timeout) for a session with a free
   // channel; once a live session takes it, the far end gets a fresh
   // connect_timeout to open the channel: time spent queued behind other opens
@@ -93,6 +95,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
 
   std::unique_ptr<Connection> connection_;
   Clock::time_point deadline_;
+  Clock::time_point last_active_ = Clock::now();
   LIBSSH2_CHANNEL* channel_ = nullptr;
   State state_ = State::opening;
   bool exec_started_ = false;

@@ -36,6 +36,8 @@ inline void check_defaults(const Config& c) {
   CHECK(c.ssh.window_size == 1u << 20);
   CHECK(c.max_connections == 20000);
   CHECK(c.shutdown_grace == std::chrono::seconds(10));
+  CHECK(c.client_keepalive == std::chrono::seconds(60));
+  CHECK(c.connection_idle_timeout == std::chrono::hours(2));
   CHECK(c.log_level == LogLevel::info);
   CHECK(c.log_target == LogTarget::stderr_);
   CHECK(c.control_socket == "/run/dvpn/control.sock");

@@ -107,6 +107,8 @@ TEST_CASE("the full fixture sets every key") {
   CHECK(c.ssh.window_size == 256u << 10);
   CHECK(c.max_connections == 5000);
   CHECK(c.shutdown_grace == 30s);
+  CHECK(c.client_keepalive == 2min);
+  CHECK(c.connection_idle_timeout == 8h);
   CHECK(c.log_level == LogLevel::warning);
   CHECK(c.log_target == LogTarget::syslog);
   CHECK(c.control_socket == "/srv/dvpn/control.sock");
@@ -128,7 +130,8 @@ TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
       "listen", "hosts", "site_prefix", "vpn_networks", "local_subnets", "ssh", "user", "port",
       "identity", "known_hosts", "host_key_policy", "mode", "command", "connect_timeout", "keepalive",
       "max_channels_per_session", "max_direct_channels_per_session", "max_sessions_per_gateway",
-      "idle_timeout", "window_size", "limits", "max_connections", "shutdown_grace", "log", "level",
+      "idle_timeout", "window_size", "limits", "max_connections", "shutdown_grace", "client_keepalive",
+      "log", "level",
       "target", "control_socket", "run_as"};
   for (const auto& key : keys) {
     CAPTURE(key);

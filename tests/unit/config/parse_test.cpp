@@ -69,6 +69,8 @@ ssh:
 limits:
   max_connections: 1000000
   shutdown_grace: 0s
+  client_keepalive: 0s
+  idle_timeout: 30m
 log:
   level: debug
   target: syslog
@@ -99,6 +101,8 @@ run_as: ""
   CHECK(c.ssh.window_size == 65536u);
   CHECK(c.max_connections == 1000000);
   CHECK(c.shutdown_grace == 0s);
+  CHECK(c.client_keepalive == 0s);
+  CHECK(c.connection_idle_timeout == 30min);
   CHECK(c.log_level == LogLevel::debug);
   CHECK(c.log_target == LogTarget::syslog);
   CHECK(c.control_socket == "/tmp/dvpn.sock");
@@ -165,7 +169,8 @@ TEST_CASE("unknown keys are errors at the key, listing the keys allowed there") 
   CHECK(error_of("log: {level: info, colour: yes}\n") ==
         "t.yaml:1:20: unknown key \"log.colour\", expected one of level, target");
   CHECK(error_of("limits:\n    max_conns: 5\n") ==
-        "t.yaml:2:5: unknown key \"limits.max_conns\", expected one of max_connections, shutdown_grace");
+        "t.yaml:2:5: unknown key \"limits.max_conns\", expected one of max_connections, shutdown_grace, "
+        "client_keepalive, idle_timeout");
   CHECK(error_of("site_prefix: {ipv5: 1}\n") ==
         "t.yaml:1:15: unknown key \"site_prefix.ipv5\", expected one of ipv4, ipv6");
 }
@@ -199,7 +204,8 @@ TEST_CASE("wrong types: list, scalar and mapping where another is expected") {
   CHECK(error_of("log: info\n") ==
         "t.yaml:1:6: log is \"info\", expected a mapping like {level: info, target: stderr}");
   CHECK(error_of("limits: [1]\n") ==
-        "t.yaml:1:9: limits is a list, expected a mapping like {max_connections: 20000, shutdown_grace: 10s}");
+        "t.yaml:1:9: limits is a list, expected a mapping like {max_connections: 20000, shutdown_grace: 10s, "
+        "idle_timeout: 2h}");
   CHECK(error_of("site_prefix: 24\n") ==
         "t.yaml:1:14: site_prefix is \"24\", expected a mapping like {ipv4: 24, ipv6: 64}");
   CHECK(error_of("hosts: [[/etc/hosts]]\n") ==
