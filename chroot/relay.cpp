@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,11 @@ int complain(const std::string& what) {
   return 1;
 }
 
+bool is_socket(int fd) {
+  struct stat st{};
+  return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 bool set_nonblocking(int fd) {
   const int flags = fcntl(fd, F_GETFL);
   return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
@@ -37,7 +43,8 @@ bool set_nonblocking(int fd) {
 // and once `from` ended and the buffer is empty, ends `to`.
 class Direction {
  public:
-  Direction(int from, int to, void (*end_to)(int)) : from_(from), to_(to), end_to_(end_to) {}
+  Direction(int from, int to, std::function<void(int)> end_to)
+      : from_(from), to_(to), end_to_(std::move(end_to)) {}
 
   bool done() const { return ended_; }
   bool wants_read() const { return !ended_ && !source_eof_ && begin_ == end_; }
@@ -77,7 +84,7 @@ class Direction {
  private:
   int from_;
   int to_;
-  void (*end_to_)(int);
+  std::function<void(int)> end_to_;
   std::unique_ptr<char[]> buf_ = std::make_unique<char[]>(buffer_size);
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
@@ -136,6 +143,38 @@ int connect_to(const Destination& to, std::chrono::milliseconds timeout) {
   return fd;
 }
 
+// The gateway closed the channel while the destination was still sending:
+// its client reset or gave up. sshd then closes its end of our output (with
+// pipes, as Debian's sshd uses, our stdout gets POLLERR; with a socketpair
+// the socket is shut both ways and POLLHUP shows on stdin and stdout alike),
+// where a client's FIN (the channel's EOF) only ends our input. With pipes a
+// plain EOF is POLLHUP on stdin, so stdin counts only when it is a socket.
+bool channel_closed(const pollfd& fd, int in, int out, const Direction& down) {
+  const bool channel_side = fd.fd == out || (fd.fd == in && is_socket(in));
+  return channel_side && !down.done() && (fd.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+// A reset client reaches sshd as the channel's EOF and CLOSE back to back
+// (libssh2 sends an EOF before every CLOSE), and sshd passes them on as two
+// closes microseconds apart: at our input's EOF, give the second one a moment
+// to show on stdout before taking the EOF for a FIN. The price is that much
+// delay on a client's genuine half-close while the destination still sends.
+constexpr int close_follows_eof_ms = 2;
+
+bool channel_closed_soon(int in, int out, const Direction& down) {
+  pollfd fd{out, 0, 0};
+  return poll(&fd, 1, close_follows_eof_ms) == 1 && channel_closed(fd, in, out, down);
+}
+
+// Passes the reset on: a close with SO_LINGER 0 sends an RST, so the
+// destination does not take a truncated upload for a complete one.
+int abort_destination(int sock) {
+  const linger abortive{1, 0};
+  setsockopt(sock, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+  close(sock);
+  return 1;
+}
+
 }  // namespace
 
 int relay(const Destination& to, int in, int out, std::chrono::milliseconds connect_timeout) {
@@ -150,19 +189,22 @@ int relay(const Destination& to, int in, int out, std::chrono::milliseconds conn
   if (sock < 0) return complain("connect to " + to.host_text() + " port " + to.port_text());
   if (!set_nonblocking(sock) || !set_nonblocking(in) || !set_nonblocking(out)) return complain("O_NONBLOCK");
 
-  Direction up(in, sock, [](int fd) { shutdown(fd, SHUT_WR); });
   // sshd hands the command one socketpair as both stdin and stdout (or pipes,
   // if built with USE_PIPES): end only our sending half, or stdin goes too.
   // sshd holds the channel's EOF back while stderr is open ("delay EOF if EFD
   // still in use", channels.c), so stderr closes with it: what could still go
   // wrong after the destination's EOF no longer matters to the gateway.
   Direction down(sock, out, [](int fd) {
-    struct stat st{};
-    if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+    if (is_socket(fd))
       shutdown(fd, SHUT_WR);
     else
       close(fd);
     close(STDERR_FILENO);
+  });
+  bool client_reset = false;
+  Direction up(in, sock, [&](int fd) {
+    client_reset = channel_closed_soon(in, out, down);
+    if (!client_reset) shutdown(fd, SHUT_WR);
   });
   while (!up.done() || !down.done()) {
     pollfd fds[5];
@@ -183,10 +225,11 @@ int relay(const Destination& to, int in, int out, std::chrono::milliseconds conn
     bool up_ready = false, down_ready = false;
     for (nfds_t i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
-      if (!owner[i]) return 1;  // stdout's reader is gone
+      if (!owner[i] || channel_closed(fds[i], in, out, down)) return abort_destination(sock);
       (owner[i] == &up ? up_ready : down_ready) = true;
     }
     if (up_ready && !up.step()) return complain("to " + to.host_text() + " port " + to.port_text());
+    if (client_reset) return abort_destination(sock);
     if (down_ready && !down.step()) return complain("from " + to.host_text() + " port " + to.port_text());
   }
   return 0;
