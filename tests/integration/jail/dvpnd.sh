@@ -10,13 +10,6 @@ set -euo pipefail
 # shellcheck source=../gateway/topology.sh
 . "$DVPN_SOURCE_ROOT/tests/integration/gateway/topology.sh"
 
-DVJ_USER=dvjfar          # topology's own test user is ${prefix}test = dvjtest
-DVJ_SSHD_NS=gwB
-dvj_init
-GW_START_DVPND=0
-GW_SSHD_B_EXTRA=("AllowUsers $DVJ_USER" "StrictModes yes" "PermitTTY yes")
-gateway_topology_up
-
 dvj_gateway_far_end
 
 # Two more subnets behind gwB, reachable from it, in no subnet of the key.

@@ -27,22 +27,6 @@ dropin=$DVJ_BASE/sshd_config.d/dvpn-jail-$DVJ_USER.conf
 org=$DVJ_BASE/sshd_config.d/10-org.conf
 report=$NETLIB_DIR/check.out
 
-check_passes() {
-  local rc=0
-  dvj_jail check >"$report" 2>&1 || rc=$?
-  [ "$rc" = 0 ] || { cat "$report" >&2; fail "$1: check exited $rc"; }
-  pass "$1: check passes"
-}
-check_names() {
-  local rc=0 text
-  dvj_jail check >"$report" 2>&1 || rc=$?
-  [ "$rc" = 1 ] || { cat "$report" >&2; fail "$1: check exited $rc, expected 1"; }
-  shift
-  for text in "$@"; do
-    assert_contains "$report" "$text" "check"
-    pass "check names it: $(grep -F -m1 -- "$text" "$report")"
-  done
-}
 configs_sum() { { cat "$DVJ_SSHD_CONFIG" "$dropin" 2>/dev/null || true; } | sha256sum; }
 # install_refuses DESC — install exits 1 and leaves sshd's files as they were.
 install_refuses() {
@@ -64,7 +48,7 @@ reload() {
 cert_login() { echo | dvj_ssh certified -- "echo cert-shell" >"$NETLIB_DIR/cert.out" 2>&1; }
 
 step "the Match block wins over hostile top-level settings"
-check_passes "fresh install"
+dvj_check_passes "fresh install"
 ! cert_login || { cat "$NETLIB_DIR/cert.out" >&2; fail "a certificate logs in although our block says TrustedUserCAKeys none"; }
 pass "a certificate from the globally trusted CA is refused"
 
@@ -78,8 +62,7 @@ reload
 cert_login || { cat "$NETLIB_DIR/cert.out" >&2; fail "the certificate login (the hole this test is about) did not happen"; }
 assert_contains "$NETLIB_DIR/cert.out" cert-shell "certificate login"
 pass "the hole is real: a certificate for principal $DVJ_USER runs any command, no dvpn-gate"
-check_names "Match all with a CA" \
-  "'trustedusercakeys $NETLIB_DIR/ca.pub' to user $DVJ_USER" \
+dvj_check_names "'trustedusercakeys $NETLIB_DIR/ca.pub' to user $DVJ_USER" \
   "'authorizedprincipalsfile $DVJ_BASE/org-principals' to user $DVJ_USER" \
   "'authenticationmethods any' to user $DVJ_USER" \
   "'hostbasedauthentication yes' to user $DVJ_USER"
@@ -96,7 +79,7 @@ pass "no drop-in, sshd_config unchanged, no account"
 rm "$org"
 dvj_install
 dvj_jail authorize "$NETLIB_DIR/site.pub" --site thursday --subnet 10.20.0.0/24
-check_passes "org drop-in gone, installed again"
+dvj_check_passes "org drop-in gone, installed again"
 
 step "each login- or forwarding-relevant setting, overridden by an earlier Match all"
 # "KEYWORD VALUE [extra line]" | what check must name
@@ -104,7 +87,7 @@ while IFS='|' read -r -u 3 lines want; do
   printf 'Match all\n' >"$org"
   IFS=';' read -r -a settings <<<"$lines"
   printf '\t%s\n' "${settings[@]}" >>"$org"
-  check_names "$lines" "'$want' to user $DVJ_USER"
+  dvj_check_names "'$want' to user $DVJ_USER"
   install_refuses "$lines"
 done 3<<'EOF'
 ForceCommand /bin/sh|forcecommand /bin/sh
@@ -121,12 +104,12 @@ GatewayPorts yes|gatewayports yes
 ClientAliveInterval 0|clientaliveinterval 0
 EOF
 rm "$org"
-check_passes "org drop-in gone"
+dvj_check_passes "org drop-in gone"
 
 step "a cert-authority line in the keys file"
 cp -p "$DVJ_BASE/authorized_keys" "$NETLIB_DIR/keys.good"
 echo "cert-authority,restrict,command=\"/bin/dvpn-gate 10.20.0.0/24\" $(cut -d' ' -f1,2 "$NETLIB_DIR/ca.pub") dvj-ca" \
   >>"$DVJ_BASE/authorized_keys"
-check_names "cert-authority key" "authorized_keys:2 (dvj-ca): option 'cert-authority'"
+dvj_check_names "authorized_keys:2 (dvj-ca): option 'cert-authority'"
 cp -p "$NETLIB_DIR/keys.good" "$DVJ_BASE/authorized_keys"
-check_passes "keys restored"
+dvj_check_passes "keys restored"

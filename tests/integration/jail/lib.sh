@@ -170,11 +170,17 @@ assert_contains() {
 }
 
 # dvj_gateway_far_end — for tests in the gateway tests' topology (sourced
-# after this file and gateway/topology.sh, DVJ_SSHD_NS=gwB, topology up with
-# GW_START_DVPND=0): gwB's login becomes an account that `dvpn-jail install
+# after this file and gateway/topology.sh): brings the topology up without
+# dvpnd, then gwB's login becomes the account dvjfar that `dvpn-jail install
 # --allow-direct` set up and `authorize` restricted to site B's subnets, and
-# dvpnd's hosts file and netcat command point at it.
+# dvpnd's hosts file and netcat command point at it. Start dvpnd after.
 dvj_gateway_far_end() {
+  DVJ_USER=dvjfar          # topology's own test user is ${prefix}test = dvjtest
+  DVJ_SSHD_NS=gwB
+  dvj_init
+  GW_START_DVPND=0
+  GW_SSHD_B_EXTRA=("AllowUsers $DVJ_USER" "StrictModes yes" "PermitTTY yes")
+  gateway_topology_up
   step "gwB: jail the far end's account"
   local config
   config=$(dirname "$(sshd_log gwB 22)")/sshd_config
@@ -190,4 +196,23 @@ dvj_gateway_far_end() {
     -e "s|#!$GW_USER@$GWB_WAN:22 mode=direct|#!$DVJ_USER@$GWB_WAN:22 mode=direct|" "$GW_HOSTS"
   # The gate accepts exactly "nc HOST PORT".
   sed -i 's|^  command: .*|  command: "nc {host} {port}"|' "$DVPND_CONF"
+}
+
+# dvj_check_passes DESC — `dvpn-jail check` exits 0 (its report in $NETLIB_DIR/check.out).
+dvj_check_passes() {
+  local rc=0 report=$NETLIB_DIR/check.out
+  dvj_jail check >"$report" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || { cat "$report" >&2; fail "$1: check exited $rc"; }
+  pass "$1: check passes"
+}
+
+# dvj_check_names TEXT... — check exits 1 and names each TEXT in its report.
+dvj_check_names() {
+  local rc=0 text report=$NETLIB_DIR/check.out
+  dvj_jail check >"$report" 2>&1 || rc=$?
+  [ "$rc" = 1 ] || { cat "$report" >&2; fail "$1: check exited $rc, expected 1"; }
+  for text in "$@"; do
+    assert_contains "$report" "$text" "check"
+    pass "check names it: $(grep -F -m1 -- "$text" "$report")"
+  done
 }

@@ -4,20 +4,13 @@
 #   - the destination sends 1 MiB, then resets: the LAN client must see RST;
 #   - the LAN client sends, then resets: the destination must see RST.
 # Both modes; direct mode's limits (what sshd can tell us) are asserted as
-# documented in doc/dvpnd.8 FAILURE SEMANTICS.
+# documented in dvpnd(8), FAILURES.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=../gateway/topology.sh
 . "$DVPN_SOURCE_ROOT/tests/integration/gateway/topology.sh"
 
-DVJ_USER=dvjfar
-DVJ_SSHD_NS=gwB
-dvj_init
-GW_START_DVPND=0
-GW_SSHD_B_EXTRA=("AllowUsers $DVJ_USER" "StrictModes yes" "PermitTTY yes")
-gateway_topology_up
 dvj_gateway_far_end
-if [ -n "${RESETS_DEBUG:-}" ]; then mkdir -p "$DVJ_JAIL/dbg"; chmod 1777 "$DVJ_JAIL/dbg"; fi
 
 RESET_PORT=7005
 watch_log=$GW_DIR/watch.log
