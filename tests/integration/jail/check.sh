@@ -5,12 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-dvj_init
-step "setup: namespaces, sshd, dvpn-jail install + authorize"
-dvj_net
-dvj_install
-dvj_key site
-dvj_jail authorize "$NETLIB_DIR/site.pub" --site thursday --subnet 10.20.0.0/24
+dvj_site_setup 10.20.0.0/24
 report=$NETLIB_DIR/check.out
 
 

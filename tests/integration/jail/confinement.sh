@@ -12,13 +12,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-dvj_init
-step "setup: namespaces, sshd, dvpn-jail install + authorize"
-dvj_net
-dvj_install
-dvj_key site
+dvj_site_setup 10.20.0.0/24 fd00:20::/64
 dvj_key bare
-dvj_jail authorize "$NETLIB_DIR/site.pub" --site thursday --subnet 10.20.0.0/24 --subnet fd00:20::/64
 cat "$NETLIB_DIR/bare.pub" >>"$DVJ_BASE/authorized_keys"
 out=$NETLIB_DIR/out
 ns_exec gw nc -z -w 2 10.99.0.2 7001 || fail "setup: gw cannot reach 10.99.0.2 itself"

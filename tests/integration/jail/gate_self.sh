@@ -10,14 +10,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-dvj_init
-step "setup: namespaces, sshd, dvpn-jail install + authorize"
-dvj_net
-dvj_install
-dvj_key site
+dvj_site_setup 10.20.0.0/24 fd00:20::/64
 dvj_key wide
 dvj_key self
-dvj_jail authorize "$NETLIB_DIR/site.pub" --site thursday --subnet 10.20.0.0/24 --subnet fd00:20::/64
 dvj_jail authorize "$NETLIB_DIR/wide.pub" --site wide --subnet 0.0.0.0/0 --subnet ::/0
 dvj_jail authorize "$NETLIB_DIR/self.pub" --site self --subnet 10.20.0.0/24 --subnet 10.20.0.1/32
 out=$NETLIB_DIR/out

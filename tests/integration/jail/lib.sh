@@ -216,3 +216,17 @@ dvj_check_names() {
     pass "check names it: $(grep -F -m1 -- "$text" "$report")"
   done
 }
+
+# dvj_site_setup SUBNET... — the jail tests' common start: namespaces, sshd,
+# dvpn-jail install, and a key "site" ($NETLIB_DIR/site) authorized for site
+# thursday and the SUBNETs.
+dvj_site_setup() {
+  local subnet args=()
+  for subnet in "$@"; do args+=(--subnet "$subnet"); done
+  dvj_init
+  step "setup: namespaces, sshd, dvpn-jail install + authorize"
+  dvj_net
+  dvj_install
+  dvj_key site
+  dvj_jail authorize "$NETLIB_DIR/site.pub" --site thursday "${args[@]}"
+}

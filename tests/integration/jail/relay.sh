@@ -9,12 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-dvj_init
-step "setup: namespaces, sshd, dvpn-jail install + authorize"
-dvj_net
-dvj_install
-dvj_key site
-dvj_jail authorize "$NETLIB_DIR/site.pub" --site thursday --subnet 10.20.0.0/24 --subnet fd00:20::/64
+dvj_site_setup 10.20.0.0/24 fd00:20::/64
 out=$NETLIB_DIR/out
 
 step "client half-close: the server sees EOF and its reply arrives in full"
