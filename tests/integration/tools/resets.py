@@ -39,6 +39,19 @@ def read_line(conn):
     return line.decode(errors="replace").split()
 
 
+def read_to_end(sock):
+    """Reads until the stream ends; returns (bytes read, "eof"|"reset"|"timeout")."""
+    count = 0
+    try:
+        while data := sock.recv(CHUNK):
+            count += len(data)
+    except ConnectionResetError:
+        return count, "reset"
+    except socket.timeout:
+        return count, "timeout"
+    return count, "eof"
+
+
 def serve_one(conn, log_path):
     with conn:
         words = read_line(conn)
@@ -49,12 +62,7 @@ def serve_one(conn, log_path):
             time.sleep(0.3)  # let the bytes leave before the RST overtakes them
             linger_zero(conn)
         elif words == ["watch"]:
-            count, outcome = 0, "eof"
-            try:
-                while data := conn.recv(CHUNK):
-                    count += len(data)
-            except ConnectionResetError:
-                outcome = "reset"
+            count, outcome = read_to_end(conn)
             with open(log_path, "a") as log:
                 log.write(f"{outcome} {count}\n")
 
@@ -74,14 +82,7 @@ def serve(args):
 def download(args):
     sock = socket.create_connection((args.host, args.port), timeout=args.timeout)
     sock.sendall(f"reset-after {args.bytes}\n".encode())
-    count, end = 0, "eof"
-    try:
-        while data := sock.recv(CHUNK):
-            count += len(data)
-    except ConnectionResetError:
-        end = "reset"
-    except socket.timeout:
-        end = "timeout"
+    count, end = read_to_end(sock)
     print(f"bytes={count} end={end}")
     return {"reset": 0, "eof": 5, "timeout": 6}[end]
 
