@@ -11,7 +11,7 @@
 # PID (checked against its recorded start time, so a recycled PID is never
 # hit), plus whatever still runs inside the test's own namespaces; namespace
 # names carry the TAG so suites with different tags never collide, and runs
-# with the same TAG wait for each other (a flock on /run/lock/netlib-TAG.lock).
+# with the same TAG wait for each other (a flock on /var/tmp/netlib-TAG.lock).
 #
 # Requires root; without it netlib_init exits 77 (meson's "skipped").
 
@@ -68,8 +68,10 @@ netlib_init() {
 # NETLIB_LOCK_WAIT (seconds, default 1500) bounds the wait for the other run.
 NETLIB_LOCK_FD=""
 _netlib_lock() {
-  local lockfile=/run/lock/netlib-$1.lock
-  mkdir -p /run/lock   # a fresh /run may not have it yet
+  # Not under /run: what the lock guards (test accounts in /etc/passwd,
+  # /var/lib/dvpn-test-*) is machine-wide, and a run under a private /run
+  # (scripts/fresh-run) must still wait for a run outside it.
+  local lockfile=/var/tmp/netlib-$1.lock
   exec {NETLIB_LOCK_FD}>>"$lockfile"
   if ! flock -n "$NETLIB_LOCK_FD"; then
     _netlib_log "another run with prefix $1 is active; waiting for it ($lockfile)"
