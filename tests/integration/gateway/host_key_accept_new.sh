@@ -17,7 +17,7 @@ gateway_topology_up
 
 KH=$GW_DIR/known_hosts
 GWB_KEYDIR=$(_netlib_sshd_dir gwB 22)
-gwb_lines() { grep -c "^\(\[\)\?$GWB_WAN[] :]" "$KH" || true; }
+gwb_lines() { grep -c "^\(\[\)\?${GWB_WAN}[] :]" "$KH" || true; }
 # restart_dvpnd PHASE — a fresh dvpnd (no session to gwB left), its log kept per phase.
 restart_dvpnd() {
   if [ -n "${DVPND_PID:-}" ]; then

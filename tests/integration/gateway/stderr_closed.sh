@@ -42,7 +42,7 @@ sleep 0.5
 expect_rc 0 "dvpnd --status answers" timeout 5 "$DVPND" -c "$DVPND_CONF" --status
 if gone || ! _netlib_alive "$DVPND_PID"; then fail "dvpnd died: $(cat "$WRAP_LOG")"; fi
 pass "dvpnd alive after every log line failed with EPIPE"
-ls -l "/proc/$DVPND_PID/fd/2" | grep -q pipe || fail "dvpnd's stderr is not the pipe"
+[[ $(readlink "/proc/$DVPND_PID/fd/2") == pipe:* ]] || fail "dvpnd's stderr is not the pipe"
 expect_rc 0 "and still forwarding" http_get_ok "$SRVB_IP"
 stop_pid "$DVPND_PID"
 wait_pid "$WRAP_PID"
