@@ -30,6 +30,14 @@ gateway::Limits limits_from(const config::Config& cfg) {
   return limits;
 }
 
+// Where a connection was going, before (or without) a site to carry it.
+Target unrouted(const net::Destination& destination) {
+  Target target;
+  target.ip = destination.ip;
+  target.port = destination.port;
+  return target;
+}
+
 boost::asio::ip::tcp::endpoint parse_listen(const std::string& text) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("listen \"" + text + "\": expected ADDR:PORT");
@@ -102,6 +110,11 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
   auto connection = std::make_unique<Connection>(std::move(socket), peer, tracker_);
   // A LAN client that vanished (asleep, unplugged) must not hold its channel forever.
   if (cfg_.client_keepalive.count() > 0) net::set_dead_peer_detection(fd, cfg_.client_keepalive);
+  // Read first, so that every log line names the original destination,
+  // those of refused connections included.
+  auto destination = net::original_destination(fd);
+  hostsdb::RouteTablePtr table = table_.load();
+  if (destination) connection->set_target(unrouted(*destination), table);
   // Rejections are rate-limited like no-site: a host looping on the port
   // must not fill the log. The line that speaks says how many were silenced
   // since the last one (those are still logged at debug level).
@@ -116,7 +129,6 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
     connection->finish({"max-connections", true, !loud});
     return;
   }
-  auto destination = net::original_destination(fd);
   if (!destination) {
     static log::RateLimit limit(1000);
     unsigned long suppressed = 0;
@@ -127,13 +139,8 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
     connection->finish({"not-redirected (connected to the listener itself)", true, !loud});
     return;
   }
-  hostsdb::RouteTablePtr table = table_.load();
   auto target = resolve_target(cfg_, *table, destination->ip, destination->port);
   if (!target) {
-    Target unrouted;
-    unrouted.ip = destination->ip;
-    unrouted.port = destination->port;
-    connection->set_target(std::move(unrouted), table);
     static log::RateLimit limit(1000);
     unsigned long suppressed = 0;
     bool loud = limit.allow(suppressed);
