@@ -1,7 +1,10 @@
 #include "host_keys.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
+#include <sstream>
+#include <vector>
 
 #include "base64.hpp"
 
@@ -43,18 +46,38 @@ std::string known_hosts_name(const std::string& host, std::uint16_t port) {
   return "[" + host + "]:" + std::to_string(port);
 }
 
+// The key blob of a "@revoked HOSTS TYPE BASE64" line; "" if it is not one.
+std::string revoked_key(const std::string& line) {
+  std::istringstream fields(line);
+  std::string marker, hosts, type, base64;
+  if (!(fields >> marker >> hosts >> type >> base64) || marker != "@revoked") return {};
+  return base64_decode(base64);
+}
+
+struct KnownHosts {
+  KnownHostsPtr entries;
+  // Keys marked @revoked, which libssh2 1.10 cannot parse (it skips the line,
+  // so a revoked key would count as unknown and accept-new would add it).
+  // Refused for every host: a key revoked for one host is not trusted for another.
+  std::vector<std::string> revoked;
+};
+
 // Reads the file line by line: libssh2's readfile stops at the first line it
 // cannot parse (e.g. a key type it does not know), losing every line after it.
-KnownHostsPtr load_known_hosts(LIBSSH2_SESSION* session, const std::string& path, bool& readable) {
-  KnownHostsPtr kh(libssh2_knownhost_init(session));
+KnownHosts load_known_hosts(LIBSSH2_SESSION* session, const std::string& path, bool& readable) {
+  KnownHosts known{KnownHostsPtr(libssh2_knownhost_init(session)), {}};
   std::ifstream in(path);
   readable = static_cast<bool>(in);
   std::string line;
-  while (kh && std::getline(in, line)) {
+  while (known.entries && std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
-    libssh2_knownhost_readline(kh.get(), line.data(), line.size(), LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+    if (line[0] == '@') {
+      if (auto key = revoked_key(line); !key.empty()) known.revoked.push_back(std::move(key));
+      continue;
+    }
+    libssh2_knownhost_readline(known.entries.get(), line.data(), line.size(), LIBSSH2_KNOWNHOST_FILE_OPENSSH);
   }
-  return kh;
+  return known;
 }
 
 }  // namespace
@@ -82,11 +105,15 @@ HostKeyVerdict verify_host_key(LIBSSH2_SESSION* session, const std::string& host
                        " refused: expected ssh-ed25519 or ecdsa-sha2-nistp*"};
   }
   bool readable = false;
-  KnownHostsPtr kh = load_known_hosts(session, known_hosts_path, readable);
+  KnownHosts known = load_known_hosts(session, known_hosts_path, readable);
+  LIBSSH2_KNOWNHOSTS* kh = known.entries.get();
   if (!kh) return {false, "out of memory reading " + known_hosts_path};
+  if (std::find(known.revoked.begin(), known.revoked.end(), std::string_view(key, len)) != known.revoked.end())
+    return {false, "host key " + host_key_fingerprint(session) + " of " + known_hosts_name(host, port) +
+                       " is marked @revoked in " + known_hosts_path + "; refusing"};
   const int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | knownhost_key_bits(type);
   libssh2_knownhost* found = nullptr;
-  int check = libssh2_knownhost_checkp(kh.get(), host.c_str(), port, key, len, mask, &found);
+  int check = libssh2_knownhost_checkp(kh, host.c_str(), port, key, len, mask, &found);
   const std::string fingerprint = host_key_fingerprint(session);
   switch (check) {
     case LIBSSH2_KNOWNHOST_CHECK_MATCH:
@@ -105,7 +132,7 @@ HostKeyVerdict verify_host_key(LIBSSH2_SESSION* session, const std::string& host
   // type, must match (key type 0: compare with every entry of the host).
   const int any_type = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW;
   libssh2_knownhost* other = nullptr;
-  if (libssh2_knownhost_checkp(kh.get(), host.c_str(), port, key, len, any_type, &other) !=
+  if (libssh2_knownhost_checkp(kh, host.c_str(), port, key, len, any_type, &other) !=
       LIBSSH2_KNOWNHOST_CHECK_NOTFOUND) {
     return {false, "host key for " + known_hosts_name(host, port) + " CHANGED: server offered " + fingerprint +
                        ", but " + known_hosts_path + " knows this host only by keys of other types; refusing"};

@@ -7,7 +7,8 @@
 # holds its ed25519 key): refused the same way, nothing appended. libssh2
 # compares entries of the offered type only, so a host known by ed25519 but
 # offering ECDSA used to count as new, and an impostor's key was recorded and
-# trusted.
+# trusted. (4) known_hosts marks gwB's key @revoked (a line libssh2 cannot
+# parse): refused, not recorded.
 set -euo pipefail
 GW_START_DVPND=0
 GW_SSH_EXTRA=("host_key_policy: accept-new")
@@ -73,3 +74,17 @@ if grep -q "Accepted publickey for $GW_USER" "$(sshd_log gwB 22)"; then
 fi
 pass "no login on gwB with the unknown key type"
 expect_rc 0 "site C unaffected" http_get_ok "$SRVC_IP6"
+
+step "4. gwB's key is marked @revoked and no other line names gwB: refused, not recorded"
+grep -v "^\(\[\)\?${GWB_WAN}[] :]" "$KH" >"$KH.new" || true
+printf '@revoked %s %s\n' "$GWB_WAN" "$(cut -d' ' -f1,2 "$GWB_KEYDIR/hostkey.pub")" >>"$KH.new"
+mv "$KH.new" "$KH"
+kh_revoked=$(cat "$KH")
+restart_dvpnd 4
+expect_rc 0 "reset within ${RESET_LIMIT_S}s" \
+  client 15 expect-reset "$SRVB_IP" "$HTTP_PORT" --within "$RESET_LIMIT_S"
+retry_for 2 dvpnd_log_has "end=gateway-unreachable: host key ecdsa-sha2-nistp256 SHA256:[^ ]* of $GWB_WAN is marked @revoked" ||
+  fail "no end=gateway-unreachable naming the revoked key in dvpnd's log"
+pass "dvpnd logged: $(grep -m1 'end=gateway-unreachable' "$DVPND_LOG" | sed 's/.*end=/end=/' | cut -c1-160)..."
+[ "$(cat "$KH")" = "$kh_revoked" ] || fail "known_hosts changed: $(cat "$KH")"
+pass "known_hosts unchanged: the revoked key was not recorded"
