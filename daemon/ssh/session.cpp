@@ -10,12 +10,11 @@
 #include <cerrno>
 #include <cstring>
 #include <sstream>
-#include <system_error>
-#include <thread>
 
 #include "errors.hpp"
 #include "host_keys.hpp"
 #include "log.hpp"
+#include "net/name_lookup.hpp"
 #include "net/socket_options.hpp"
 #include "tunnel.hpp"
 #include "yaml_reader.hpp"  // format_duration
@@ -24,9 +23,6 @@ namespace dvpn::ssh {
 namespace {
 
 std::atomic<std::uint64_t> next_session_id{1};
-// Name lookups (getaddrinfo threads) running at once, over all gateways.
-std::atomic<unsigned> lookups_in_flight{0};
-constexpr unsigned max_lookups_in_flight = 32;
 constexpr std::size_t scratch_size = 64 * 1024;
 constexpr int unsent_limit = 128 * 1024;
 // Bytes the far end may send ahead on all of a session's channels together:
@@ -105,45 +101,14 @@ void Session::start() {
 }
 
 void Session::start_lookup() {
-  // Boost 1.81 runs every async_resolve of the process on one internal
-  // thread: one name whose DNS server does not answer would hold up every
-  // other gateway's setup. getaddrinfo cannot be cancelled, so the thread may
-  // outlive the session (the result then finds no one); the setup deadline
-  // bounds the wait, and a cap bounds the threads a dead DNS server can pile up.
-  if (lookups_in_flight.fetch_add(1) >= max_lookups_in_flight) {
-    lookups_in_flight.fetch_sub(1);
-    fail("cannot resolve " + key_.host + ": " + std::to_string(max_lookups_in_flight) +
-         " name lookups already in flight (DNS not answering?)");
-    return;
-  }
   DVPN_LOG(debug) << "session " << id_ << " to " << key_.to_string() << ": resolving " << key_.host;
-  try {
-    std::thread([weak = weak_from_this(), strand = strand_, host = key_.host, port = std::to_string(key_.port)] {
-      addrinfo hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_socktype = SOCK_STREAM;
-      hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-      addrinfo* found = nullptr;
-      const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
-      std::vector<tcp::endpoint> endpoints;
-      for (const addrinfo* ai = found; rc == 0 && ai; ai = ai->ai_next) {
-        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-        tcp::endpoint endpoint;
-        if (ai->ai_addrlen > endpoint.capacity()) continue;
-        std::memcpy(endpoint.data(), ai->ai_addr, ai->ai_addrlen);
-        endpoint.resize(ai->ai_addrlen);
-        endpoints.push_back(endpoint);
-      }
-      if (found) ::freeaddrinfo(found);
-      lookups_in_flight.fetch_sub(1);
-      boost::asio::post(strand, [weak, rc, endpoints = std::move(endpoints)]() mutable {
-        if (auto self = weak.lock()) self->on_resolved(rc, std::move(endpoints));
-      });
-    }).detach();
-  } catch (const std::system_error& e) {
-    lookups_in_flight.fetch_sub(1);
-    fail("cannot resolve " + key_.host + ": no thread for the lookup: " + e.what());
-  }
+  // The lookup may outlive the session (getaddrinfo cannot be cancelled): its
+  // result then finds no one. The setup deadline bounds the wait.
+  auto done = [weak = weak_from_this()](int gai_error, std::vector<tcp::endpoint> endpoints) {
+    if (auto self = weak.lock()) self->on_resolved(gai_error, std::move(endpoints));
+  };
+  if (auto why_not = net::lookup_async(key_.host, key_.port, strand_, std::move(done)); !why_not.empty())
+    fail("cannot resolve " + key_.host + ": " + why_not);
 }
 
 void Session::on_setup_deadline(const boost::system::error_code& ec) {
