@@ -4,7 +4,7 @@ namespace dvpn {
 
 const char* usage_text() {
   return "usage: dvpnd [-c FILE] [--foreground] [--check] [--lookup ADDR[:PORT]]\n"
-         "             [--status [--json]] [--firewall-params] [--version] [--help]\n"
+         "             [--status [--json]] [--metrics] [--firewall-params] [--version] [--help]\n"
          "\n"
          "Transparent TCP-over-SSH gateway: carries connections that the firewall\n"
          "redirects to it over pooled SSH sessions to the remote site's gateway.\n"
@@ -17,6 +17,7 @@ const char* usage_text() {
          "                       would carry a connection to ADDR, then exit\n"
          "      --status [--json]\n"
          "                       show the running daemon's gateways over the control socket\n"
+         "      --metrics        print the running daemon's Prometheus metrics (control socket)\n"
          "      --firewall-params\n"
          "                       print the parameters dvpn-firewall needs, then exit\n"
          "  -V, --version        print the version\n"
@@ -58,6 +59,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       ok = set_action(Options::Action::lookup);
     } else if (arg == "--status") {
       ok = set_action(Options::Action::status);
+    } else if (arg == "--metrics") {
+      ok = set_action(Options::Action::metrics);
     } else if (arg == "--json") {
       opts.json = true;
     } else if (arg == "--firewall-params") {

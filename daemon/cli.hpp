@@ -7,7 +7,7 @@
 namespace dvpn {
 
 struct Options {
-  enum class Action { run, check, lookup, firewall_params, status, help, version };
+  enum class Action { run, check, lookup, firewall_params, status, metrics, help, version };
   Action action = Action::run;
   std::string config_path = "/etc/dvpn/dvpn.yaml";
   std::string lookup_target;  // ADDR[:PORT] for --lookup

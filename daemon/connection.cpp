@@ -33,8 +33,13 @@ std::string endpoint_text(const hostsdb::Ip& ip, std::uint16_t port) {
   return "[" + ip.to_string() + "]:" + std::to_string(port);
 }
 
-Connection::Connection(tcp::socket client, const tcp::endpoint& peer, std::shared_ptr<ConnectionTracker> tracker)
-    : client_(std::move(client)), tracker_(std::move(tracker)), fd_(client_.native_handle()), peer_(peer) {
+Connection::Connection(tcp::socket client, const tcp::endpoint& peer, std::shared_ptr<ConnectionTracker> tracker,
+                       std::shared_ptr<metrics::Registry> metrics)
+    : client_(std::move(client)),
+      tracker_(std::move(tracker)),
+      metrics_(std::move(metrics)),
+      fd_(client_.native_handle()),
+      peer_(peer) {
   tracker_->add(fd_);
   auto addr = peer.address();
   if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
@@ -54,6 +59,15 @@ void Connection::set_target(Target target, hostsdb::RouteTablePtr table) {
 
 std::string Connection::destination_text() const { return endpoint_text(target_.ip, target_.port); }
 
+std::string Connection::site_text() const {
+  if (!target_.site) return "";
+  return target_.site->name.empty() ? target_.site->origin : target_.site->name;
+}
+
+void Connection::channel_opened() {
+  metrics_->channel_opened(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+}
+
 void Connection::finish(const Ending& ending) {
   if (finished_) return;
   finished_ = true;
@@ -61,16 +75,16 @@ void Connection::finish(const Ending& ending) {
   tracker_->forget_fd(fd_);
   if (ending.reset) net::set_reset_on_close(fd_);
   client_.close(ignored);
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  metrics_->connection_ended(site_text(), metrics::classify(ending.reason), bytes_up, bytes_down, elapsed);
   const log::Level level = ending.quiet ? log::Level::debug
                            : ending.reset && ending.reason != "ok" ? log::Level::warning
                                                                    : log::Level::info;
   if (!log::enabled(level)) return;
-  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   std::ostringstream line;
   line << "conn " << client_text_ << " -> " << destination_text();
   if (target_.site) {
-    line << " site=" << (target_.site->name.empty() ? target_.site->origin : target_.site->name)
-         << " mode=" << hostsdb::to_string(target_.mode);
+    line << " site=" << site_text() << " mode=" << hostsdb::to_string(target_.mode);
   }
   line << " up=" << bytes_up << " down=" << bytes_down << " time=" << std::fixed << std::setprecision(3)
        << elapsed << "s end=" << ending.reason << (ending.reset ? " (reset)" : "");

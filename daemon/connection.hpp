@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "metrics/registry.hpp"
 #include "route_table.hpp"
 #include "target.hpp"
 
@@ -43,7 +44,8 @@ class Connection {
  public:
   using tcp = boost::asio::ip::tcp;
 
-  Connection(tcp::socket client, const tcp::endpoint& peer, std::shared_ptr<ConnectionTracker> tracker);
+  Connection(tcp::socket client, const tcp::endpoint& peer, std::shared_ptr<ConnectionTracker> tracker,
+             std::shared_ptr<metrics::Registry> metrics);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -57,6 +59,10 @@ class Connection {
   const tcp::endpoint& client_endpoint() const noexcept { return peer_; }
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
   std::string destination_text() const;
+  // The site's name as log lines and metrics give it ("" without a site).
+  std::string site_text() const;
+  // Its channel is open: counts accept-to-open in the metrics.
+  void channel_opened();
 
   std::uint64_t bytes_up = 0;    // client -> far end
   std::uint64_t bytes_down = 0;  // far end -> client
@@ -68,6 +74,7 @@ class Connection {
  private:
   tcp::socket client_;
   std::shared_ptr<ConnectionTracker> tracker_;
+  std::shared_ptr<metrics::Registry> metrics_;
   int fd_ = -1;
   tcp::endpoint peer_;
   std::string client_text_;

@@ -23,8 +23,13 @@ constexpr std::size_t max_request = 64;
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
 }  // namespace
 
-ControlServer::ControlServer(boost::asio::io_context& io, std::string path, std::function<StatusSnapshot()> snapshot)
-    : path_(std::move(path)), snapshot_(std::move(snapshot)), acceptor_(io), retry_timer_(io) {
+ControlServer::ControlServer(boost::asio::io_context& io, std::string path, std::function<StatusSnapshot()> snapshot,
+                             std::function<std::string()> metrics)
+    : path_(std::move(path)),
+      snapshot_(std::move(snapshot)),
+      metrics_(std::move(metrics)),
+      acceptor_(io),
+      retry_timer_(io) {
   std::error_code fs_ec;
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), fs_ec);
   ::unlink(path_.c_str());
@@ -73,14 +78,18 @@ void ControlServer::accept_next() {
           auto reply = std::make_shared<std::string>();
           if (line == "status") *reply = status_text(snapshot_());
           else if (line == "status json") *reply = status_json(snapshot_());
-          else *reply = "error: unknown request \"" + line + "\"; expected \"status\" or \"status json\"\n";
+          else if (line == "metrics") *reply = metrics_();
+          else *reply = "error: unknown request \"" + line + "\"; expected \"status\", \"status json\" or \"metrics\"\n";
           boost::asio::async_write(*client, boost::asio::buffer(*reply),
                                    [client, reply](const boost::system::error_code&, std::size_t) {});
         });
   });
 }
 
-int print_status(const std::string& socket_path, bool json) {
+namespace {
+
+// Sends one request line and prints the whole reply.
+int ask_daemon(const std::string& socket_path, const std::string& request, const char* what) {
   boost::asio::io_context io;
   local::socket socket(io);
   boost::system::error_code ec;
@@ -90,16 +99,23 @@ int print_status(const std::string& socket_path, bool json) {
               << " (is dvpnd running, and are you root?)\n";
     return 1;
   }
-  std::string request = json ? "status json\n" : "status\n";
-  boost::asio::write(socket, boost::asio::buffer(request), ec);
+  boost::asio::write(socket, boost::asio::buffer(request + "\n"), ec);
   boost::asio::streambuf reply;
   boost::asio::read(socket, reply, ec);
   if (ec && ec != boost::asio::error::eof) {
-    std::cerr << "dvpnd: reading status from " << socket_path << ": " << ec.message() << "\n";
+    std::cerr << "dvpnd: reading " << what << " from " << socket_path << ": " << ec.message() << "\n";
     return 1;
   }
   std::cout << &reply;
   return 0;
 }
+
+}  // namespace
+
+int print_status(const std::string& socket_path, bool json) {
+  return ask_daemon(socket_path, json ? "status json" : "status", "status");
+}
+
+int print_metrics(const std::string& socket_path) { return ask_daemon(socket_path, "metrics", "metrics"); }
 
 }  // namespace dvpn

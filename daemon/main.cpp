@@ -136,6 +136,7 @@ int run(const dvpn::Options& opts) {
   }
   anchor_paths(cfg);
   if (opts.action == dvpn::Options::Action::status) return dvpn::print_status(cfg.control_socket, opts.json);
+  if (opts.action == dvpn::Options::Action::metrics) return dvpn::print_metrics(cfg.control_socket);
   if (opts.action == dvpn::Options::Action::firewall_params) {
     try {
       std::cout << dvpn::firewall::params_text(cfg);

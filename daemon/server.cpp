@@ -8,6 +8,7 @@
 
 #include "loader.hpp"
 #include "log.hpp"
+#include "metrics/render.hpp"
 #include "net/original_dst.hpp"
 #include "notify.hpp"
 #include "net/socket_options.hpp"
@@ -57,8 +58,14 @@ Server::Server(config::Config cfg, hostsdb::RouteTablePtr table)
   gateways_ = std::make_unique<gateway::Registry>(io_, settings, limits_from(cfg_));
   for (const auto& listen : cfg_.listen) bind(listen);
   if (!cfg_.control_socket.empty())
-    control_ = std::make_unique<ControlServer>(io_, cfg_.control_socket, [this] { return snapshot(); });
+    control_ = std::make_unique<ControlServer>(io_, cfg_.control_socket, [this] { return snapshot(); },
+                                               [this] { return metrics_page(); });
+  if (!cfg_.metrics_listen.empty())
+    metrics_http_ = std::make_unique<metrics::HttpServer>(io_, parse_listen(cfg_.metrics_listen),
+                                                          [this] { return metrics_page(); });
 }
+
+std::string Server::metrics_page() { return metrics::render(*metrics_, snapshot(), DVPN_VERSION); }
 
 StatusSnapshot Server::snapshot() {
   StatusSnapshot snap;
@@ -107,7 +114,7 @@ void Server::accept_next(Listener& listener) {
 
 void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
   int fd = socket.native_handle();
-  auto connection = std::make_unique<Connection>(std::move(socket), peer, tracker_);
+  auto connection = std::make_unique<Connection>(std::move(socket), peer, tracker_, metrics_);
   // A LAN client that vanished (asleep, unplugged) must not hold its channel forever.
   if (cfg_.client_keepalive.count() > 0) net::set_dead_peer_detection(fd, cfg_.client_keepalive);
   // Read first, so that every log line names the original destination,
@@ -160,6 +167,7 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
 void Server::reload_hosts(const char* why) {
   hostsdb::LoadResult result = hostsdb::load_sources(cfg_.hosts, cfg_.site_prefix);
   for (const auto& diag : result.diags) DVPN_LOG(warning) << diag.to_string();
+  metrics_->hosts_reloaded(!result.has_errors());
   if (result.has_errors()) {
     DVPN_LOG(warning) << "hosts reload (" << why << ") failed; keeping the previous table of "
                       << table_.load()->size() << " sites";

@@ -20,6 +20,8 @@
 #include "control.hpp"
 #include "gateway/registry.hpp"
 #include "hosts_watch.hpp"
+#include "metrics/http.hpp"
+#include "metrics/registry.hpp"
 #include "route_table.hpp"
 
 namespace dvpn {
@@ -44,11 +46,13 @@ class Server {
   void begin_shutdown();
   void check_drained();
   StatusSnapshot snapshot();
+  std::string metrics_page();
 
   config::Config cfg_;
   boost::asio::io_context io_;
   std::atomic<hostsdb::RouteTablePtr> table_;
   std::shared_ptr<ConnectionTracker> tracker_ = std::make_shared<ConnectionTracker>();
+  std::shared_ptr<metrics::Registry> metrics_ = std::make_shared<metrics::Registry>();
   std::unique_ptr<gateway::Registry> gateways_;
   // An acceptor and the peer address its pending accept fills in (from
   // accept4 itself: no getpeername per connection).
@@ -60,6 +64,7 @@ class Server {
   std::vector<std::unique_ptr<Listener>> acceptors_;
   std::unique_ptr<HostsWatcher> watcher_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<metrics::HttpServer> metrics_http_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;

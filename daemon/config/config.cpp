@@ -127,6 +127,14 @@ std::string read_socket_path(const Field& field) {
   return text;
 }
 
+std::string read_metrics_listen(const Field& field) {
+  constexpr std::string_view form =
+      "ADDRESS:PORT like 127.0.0.1:9107 (IPv6 in brackets), or \"\" for no metrics listener";
+  auto text = read_text(field, form);
+  if (!text.empty() && !parse_listen_address(text)) fail(field, "is " + quote(text), form);
+  return text;
+}
+
 void read_ssh(const Field& field, SshConfig& ssh) {
   read_mapping(
       field,
@@ -229,6 +237,7 @@ void read_root(const Field& root, Config& config) {
                           "a mapping like {level: info, target: stderr}");
            }},
           {"control_socket", [&](const Field& v) { config.control_socket = read_socket_path(v); }},
+          {"metrics_listen", [&](const Field& v) { config.metrics_listen = read_metrics_listen(v); }},
           {"run_as", [&](const Field& v) { config.run_as = read_run_as(v); }},
       },
       "a mapping of settings (key: value lines)");

@@ -57,6 +57,8 @@ struct Config {
   LogLevel log_level = LogLevel::info;
   LogTarget log_target = LogTarget::stderr_;
   std::string control_socket = "/run/dvpn/control.sock";
+  // metrics_listen: ADDRESS:PORT of the Prometheus HTTP listener ("" = none).
+  std::string metrics_listen;
   std::string run_as = "dvpnd";                     // "" = keep the starting user
 };
 

@@ -107,13 +107,20 @@ void Gateway::dispatch() {
   arm_wait_timer();
 }
 
+void Gateway::count_sessions() {
+  stat_sessions_.store(static_cast<unsigned>(slots_.size()), std::memory_order_relaxed);
+  const auto ready = std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready; });
+  stat_ready_.store(static_cast<unsigned>(ready), std::memory_order_relaxed);
+}
+
 void Gateway::start_session() {
   connecting_ = true;
+  if (failed_since_ready_) stat_reconnects_.fetch_add(1, std::memory_order_relaxed);
   auto session = std::make_shared<ssh::Session>(io_, key_, settings_, weak_from_this());
   Slot slot;
   slot.session = session;
   slots_.push_back(std::move(slot));
-  stat_sessions_.store(static_cast<unsigned>(slots_.size()), std::memory_order_relaxed);
+  count_sessions();
   DVPN_LOG(debug) << "gateway " << key_.to_string() << ": opening session " << session->id();
   session->start();
 }
@@ -171,7 +178,7 @@ void Gateway::arm_idle_timer(Slot& slot) {
     if (!slot || slot->exec + slot->direct > 0) return;
     auto session = slot->session;
     std::erase_if(self->slots_, [id](const Slot& s) { return s.session->id() == id; });
-    self->stat_sessions_.store(static_cast<unsigned>(self->slots_.size()), std::memory_order_relaxed);
+    self->count_sessions();
     session->close_idle();
   });
 }
@@ -188,6 +195,8 @@ void Gateway::on_session_ready(std::uint64_t session_id) {
     if (!slot) return;
     slot->ready = true;
     self->connecting_ = false;
+    self->failed_since_ready_ = false;
+    self->count_sessions();
     self->backoff_ = Duration{0};
     self->retry_after_ = {};
     self->dispatch();
@@ -203,8 +212,10 @@ void Gateway::on_session_ended(std::uint64_t session_id, bool was_ready, const s
     self->stat_channels_.fetch_sub(slot->exec + slot->direct, std::memory_order_relaxed);
     if (slot->idle_timer) slot->idle_timer->cancel();
     std::erase_if(self->slots_, [session_id](const Slot& s) { return s.session->id() == session_id; });
-    self->stat_sessions_.store(static_cast<unsigned>(self->slots_.size()), std::memory_order_relaxed);
+    self->count_sessions();
     self->record_failure(why);
+    self->failed_since_ready_ = true;
+    (was_ready ? self->stat_deaths_ : self->stat_handshake_failures_).fetch_add(1, std::memory_order_relaxed);
     if (was_ready) {
       DVPN_LOG(warning) << "gateway " << self->key_.to_string() << ": session " << session_id << " died: " << why;
     } else {
@@ -318,12 +329,16 @@ Stats Gateway::stats() const {
   Stats s;
   s.endpoint = key_.to_string();
   s.sessions = stat_sessions_.load(std::memory_order_relaxed);
+  s.ready_sessions = stat_ready_.load(std::memory_order_relaxed);
   s.channels = stat_channels_.load(std::memory_order_relaxed);
   s.waiting = stat_waiting_.load(std::memory_order_relaxed);
   s.connections = stat_connections_.load(std::memory_order_relaxed);
   s.bytes_up = stat_up_.load(std::memory_order_relaxed);
   s.bytes_down = stat_down_.load(std::memory_order_relaxed);
   s.failures = stat_failures_.load(std::memory_order_relaxed);
+  s.handshake_failures = stat_handshake_failures_.load(std::memory_order_relaxed);
+  s.session_deaths = stat_deaths_.load(std::memory_order_relaxed);
+  s.reconnects = stat_reconnects_.load(std::memory_order_relaxed);
   std::lock_guard lock(error_mu_);
   s.last_error = last_error_;
   return s;

@@ -39,13 +39,17 @@ struct Limits {
 // A snapshot for the status view.
 struct Stats {
   std::string endpoint;
-  unsigned sessions = 0;
+  unsigned sessions = 0;        // every session, handshakes in progress included
+  unsigned ready_sessions = 0;  // of those, the ones carrying channels
   unsigned channels = 0;
   unsigned waiting = 0;
   std::uint64_t connections = 0;
   std::uint64_t bytes_up = 0;
   std::uint64_t bytes_down = 0;
-  std::uint64_t failures = 0;
+  std::uint64_t failures = 0;            // handshake_failures + session_deaths
+  std::uint64_t handshake_failures = 0;  // sessions that never became ready
+  std::uint64_t session_deaths = 0;      // ready sessions that died (not idle closes)
+  std::uint64_t reconnects = 0;          // sessions started after a failure, before the next success
   std::string last_error;
 };
 
@@ -109,9 +113,13 @@ class Gateway : public ssh::SessionObserver, public std::enable_shared_from_this
   bool connecting_ = false;
   Clock::time_point retry_after_{};
   Duration backoff_{0};
+  bool failed_since_ready_ = false;  // a session failed since one last became ready
 
-  std::atomic<unsigned> stat_sessions_{0}, stat_channels_{0}, stat_waiting_{0};
+  void count_sessions();
+
+  std::atomic<unsigned> stat_sessions_{0}, stat_ready_{0}, stat_channels_{0}, stat_waiting_{0};
   std::atomic<std::uint64_t> stat_connections_{0}, stat_up_{0}, stat_down_{0}, stat_failures_{0};
+  std::atomic<std::uint64_t> stat_handshake_failures_{0}, stat_deaths_{0}, stat_reconnects_{0};
   mutable std::mutex error_mu_;
   std::string last_error_;
 };

@@ -111,6 +111,7 @@ Tunnel::OpenResult Tunnel::open_channel(Session& session) {
     begin_close(session, {"abandoned", true});
     return OpenResult::opened;
   }
+  connection_->channel_opened();
   boost::system::error_code ec;
   connection_->client().non_blocking(true, ec);
   return OpenResult::opened;

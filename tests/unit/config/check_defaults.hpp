@@ -41,6 +41,7 @@ inline void check_defaults(const Config& c) {
   CHECK(c.log_level == LogLevel::info);
   CHECK(c.log_target == LogTarget::stderr_);
   CHECK(c.control_socket == "/run/dvpn/control.sock");
+  CHECK(c.metrics_listen.empty());
   CHECK(c.run_as == "dvpnd");
 }
 

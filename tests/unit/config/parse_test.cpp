@@ -75,6 +75,7 @@ log:
   level: debug
   target: syslog
 control_socket: /tmp/dvpn.sock
+metrics_listen: "[::1]:9107"
 run_as: ""
 )",
                               "full.yaml");
@@ -106,6 +107,7 @@ run_as: ""
   CHECK(c.log_level == LogLevel::debug);
   CHECK(c.log_target == LogTarget::syslog);
   CHECK(c.control_socket == "/tmp/dvpn.sock");
+  CHECK(c.metrics_listen == "[::1]:9107");
   CHECK(c.run_as == "");
 }
 
@@ -161,7 +163,7 @@ limits: {max_connections: 1000000, shutdown_grace: 1h}
 TEST_CASE("unknown keys are errors at the key, listing the keys allowed there") {
   CHECK(error_of("listen: [\"0.0.0.0:1\"]\nlsiten: []\n") ==
         "t.yaml:2:1: unknown key \"lsiten\", expected one of listen, hosts, site_prefix, "
-        "vpn_networks, local_subnets, ssh, limits, log, control_socket, run_as");
+        "vpn_networks, local_subnets, ssh, limits, log, control_socket, metrics_listen, run_as");
   CHECK(error_of("ssh:\n  user: dvpn\n  usr: x\n") ==
         "t.yaml:3:3: unknown key \"ssh.usr\", expected one of user, port, identity, known_hosts, "
         "host_key_policy, mode, command, connect_timeout, keepalive, max_channels_per_session, "
@@ -185,7 +187,7 @@ TEST_CASE("a key given twice is an error at the second one") {
 TEST_CASE("a key that is not a scalar is an error") {
   CHECK(error_of("[a]: 1\n") ==
         "t.yaml:1:1: the top level has a key that is a list, expected one of listen, hosts, "
-        "site_prefix, vpn_networks, local_subnets, ssh, limits, log, control_socket, run_as");
+        "site_prefix, vpn_networks, local_subnets, ssh, limits, log, control_socket, metrics_listen, run_as");
 }
 
 TEST_CASE("wrong types: list, scalar and mapping where another is expected") {
@@ -378,6 +380,17 @@ TEST_CASE("names: ssh.user, run_as and the control socket path") {
   CHECK(error_of("control_socket: " + fits + "s\n") ==
         "t.yaml:1:17: control_socket is \"/" + std::string(59, 's') +
             "...\", 108 bytes long, expected a path of at most 107 bytes");
+}
+
+TEST_CASE("metrics_listen: ADDRESS:PORT or empty") {
+  CHECK(parse_config("metrics_listen: 127.0.0.1:9107\n", "t.yaml").metrics_listen == "127.0.0.1:9107");
+  CHECK(parse_config("metrics_listen: \"\"\n", "t.yaml").metrics_listen.empty());
+  const std::string form =
+      "expected ADDRESS:PORT like 127.0.0.1:9107 (IPv6 in brackets), or \"\" for no metrics listener";
+  CHECK(error_of("metrics_listen: localhost:9107\n") == "t.yaml:1:17: metrics_listen is \"localhost:9107\", " + form);
+  CHECK(error_of("metrics_listen: \"::1:9107\"\n") == "t.yaml:1:17: metrics_listen is \"::1:9107\", " + form);
+  CHECK(error_of("metrics_listen: 127.0.0.1\n") == "t.yaml:1:17: metrics_listen is \"127.0.0.1\", " + form);
+  CHECK(error_of("metrics_listen: [a]\n") == "t.yaml:1:17: metrics_listen is a list, " + form);
 }
 
 TEST_CASE("control characters in bad values are escaped in messages") {
