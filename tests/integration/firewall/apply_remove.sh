@@ -24,7 +24,7 @@ expect_rc 0 "remove with nothing to remove succeeds" fw gw remove --backend "$ba
 expect_same_ruleset gw "$before" "remove of nothing changes nothing"
 
 step "dry run"
-out=$(fw gw apply --backend "$backend" --lan lan0 --lockdown wan0 --dry-run)
+out=$(fw gw apply --backend "$backend" --lan lan0 --lockdown wan0 --ssh-port 22 --dry-run)
 expect_same_ruleset gw "$before" "apply --dry-run changes nothing"
 if [ "$backend" = iptables ]; then
   grep -q -- '-j REDIRECT --to-ports 7007' <<<"$out" || fail "dry run shows no REDIRECT rule: $out"
@@ -36,7 +36,7 @@ fi
 pass "apply --dry-run prints the batch"
 
 step "apply"
-fw gw apply --backend "$backend" --lan lan0 --lockdown wan0 || fail "apply failed"
+fw gw apply --backend "$backend" --lan lan0 --lockdown wan0 --ssh-port 22 || fail "apply failed"
 applied=$NETLIB_DIR/applied.rules
 ruleset gw >"$applied"
 if diff -q "$before" "$applied" >/dev/null; then fail "apply changed nothing"; fi

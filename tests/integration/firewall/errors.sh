@@ -40,7 +40,7 @@ fw_topology
 user_add "$FW_USER"
 fw_use_config "$FW_USER"
 add_unrelated_rules gw
-apply=(apply --backend "$backend" --lan lan0 --lockdown wan0)
+apply=(apply --backend "$backend" --lan lan0 --lockdown wan0 --ssh-port 22)
 
 stub=$NETLIB_DIR/stub-dvpnd
 cat >"$stub" <<'STUB'

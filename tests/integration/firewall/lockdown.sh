@@ -18,8 +18,11 @@ listener wan plain 80
 step "before lockdown the WAN side reaches every port"
 expect_line "v4 WAN to a non-ssh port before lockdown" "direct 192.0.2.1" wan 192.0.2.1 2222
 
-step "apply --lockdown wan0"
-fw gw apply --backend "$backend" --lan lan0 --lockdown wan0 || fail "apply failed"
+step "apply --lockdown wan0 (sshd's port read from its config: a test one, not this machine's)"
+ssh-keygen -q -t ed25519 -N '' -f "$NETLIB_DIR/sshd_hostkey"
+printf 'Port 22\nHostKey %s\n' "$NETLIB_DIR/sshd_hostkey" >"$NETLIB_DIR/sshd_config"
+fw gw apply --backend "$backend" --lan lan0 --lockdown wan0 --sshd-config "$NETLIB_DIR/sshd_config" ||
+  fail "apply failed"
 # Forget learnt neighbours so IPv6 must run neighbour discovery through the lockdown.
 ns_exec gw ip neigh flush all
 ns_exec wan ip neigh flush all
