@@ -83,7 +83,9 @@ expect_denied "a host name" "expected an IPv4 or IPv6 address" site -- 'nc local
 step "direct mode: only the key's own addresses"
 dvj_install --allow-direct
 dvj_key direct
-dvj_jail authorize "$NETLIB_DIR/direct.pub" --site friday --subnet 10.20.0.0/30 --mode direct
+# In gw's namespace, as on a real far end: authorize reads the gateway's own addresses.
+ns_exec gw "$DVJ_TOOL" "${DVJ_OPTS[@]}" authorize "$NETLIB_DIR/direct.pub" --site friday \
+  --subnet 10.20.0.0/30 --mode direct
 dvj_payload "$NETLIB_DIR/sent" 100000
 dvj_ssh direct -W 10.20.0.2:7001 -- <"$NETLIB_DIR/sent" >"$out" 2>"$out.err" ||
   fail "direct-tcpip to 10.20.0.2: ssh exited $? ($(cat "$out.err"))"
@@ -92,6 +94,8 @@ pass "direct-tcpip to 10.20.0.2:7001 (in the key's 10.20.0.0/30) relays both way
 expect_denied "direct-tcpip outside the subnets" "administratively prohibited" direct -W 10.99.0.2:7001 --
 expect_denied "direct-tcpip outside the /30, inside the /24" "administratively prohibited" \
   direct -W 10.20.0.5:7001 --
+expect_denied "direct-tcpip to the far gateway's own LAN address, inside the /30" \
+  "administratively prohibited" direct -W 10.20.0.1:22 --
 expect_denied "direct mode key, exec outside the subnets" "outside this key's subnets" \
   direct -- 'nc 10.99.0.2 7001'
 expect_denied "direct mode key, remote forwarding" "forwarding failed" \
