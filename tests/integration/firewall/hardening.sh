@@ -211,17 +211,7 @@ local_subnets: []
 run_as: "$FW_USER"
 EOF
   fw_expected_params "$FW_USER" | sed -E 's/^(local_subnets_v[46])=.*/\1=/' >"$params"
-  if dvpnd_has_firewall_params; then
-    local got
-    got=$("$DVPND" --firewall-params -c "$yaml") || fail "dvpnd --firewall-params -c $yaml failed"
-    [ "$got" = "$(cat "$params")" ] ||
-      fail "dvpnd --firewall-params printed:"$'\n'"$got"$'\n'"expected:"$'\n'"$(cat "$params")"
-    FW_ARGS=(-c "$yaml" --dvpnd "$DVPND")
-    unset DVPN_FIREWALL_PARAMS_FILE
-  else
-    FW_ARGS=()
-    export DVPN_FIREWALL_PARAMS_FILE=$params
-  fi
+  fw_take_config "$yaml" "$params"
 }
 
 # owner_exemptions TEXT — how many uids the OUTPUT jump(s) of a dry run exempt.

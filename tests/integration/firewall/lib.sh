@@ -76,6 +76,13 @@ fw_use_config() {
   local yaml=$NETLIB_DIR/dvpn.yaml params=$NETLIB_DIR/params.txt
   fw_write_config "$yaml" "$1"
   fw_expected_params "$1" >"$params"
+  fw_take_config "$yaml" "$params"
+}
+
+# fw_take_config YAML PARAMS — every apply reads YAML, whose parameters must
+# be PARAMS (the expected --firewall-params output), as fw_use_config says.
+fw_take_config() {
+  local yaml=$1 params=$2
   if dvpnd_has_firewall_params; then
     local got
     got=$("$DVPND" --firewall-params -c "$yaml") || fail "dvpnd --firewall-params -c $yaml failed"
