@@ -159,7 +159,9 @@ bool channel_closed(const pollfd& fd, int in, int out, const Direction& down) {
 // closes microseconds apart: at our input's EOF, give the second one a moment
 // to show on stdout before taking the EOF for a FIN. The price is that much
 // delay on a client's genuine half-close while the destination still sends.
-constexpr int close_follows_eof_ms = 2;
+// 2 ms missed about 1 in 3,000 resets on a loaded box (sshd preempted between
+// the two); 20 ms missed none of 6,000 there (bench/soak, RESULTS.md).
+constexpr int close_follows_eof_ms = 20;
 
 bool channel_closed_soon(int in, int out, const Direction& down) {
   pollfd fd{out, 0, 0};
