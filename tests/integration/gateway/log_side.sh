@@ -92,6 +92,15 @@ sleep_until() {
 # elapsed_of OUTPUT — the elapsed= figure of a tcpclient summary line.
 elapsed_of() { sed -nE 's/.* elapsed=([0-9.]+)s.*/\1/p' <<<"$1"; }
 # wait_log REGEX [S] — until dvpnd's log has a matching line (default 3 s).
+# expect_spaced_5s REGEX WHAT — the log lines matching REGEX are at least
+# 4.9 s apart (a warning rate-limited to one per 5 s).
+expect_spaced_5s() {
+  local gap
+  stamps "$1"
+  gap=$(min_gap "${TS[@]}")
+  awk -v g="$gap" 'BEGIN { exit !(g >= 4.9) }' || fail "$2 only ${gap}s apart (at most one per 5 s)"
+  pass "$2 ${gap}s apart"
+}
 wait_log() { retry_for "${2:-3}" dvpnd_log_has "$1"; }
 
 # ---- a) no-site ------------------------------------------------------------------
@@ -148,10 +157,7 @@ wait_log "$BUSY_WARN \(5 similar suppressed\)$" || fail "no second busy warning 
 expect_count 2 "busy warnings in all" "$BUSY_WARN"
 expect_count 1 "the second counts the 5 held back" "$BUSY_WARN \(5 similar suppressed\)$"
 expect_count 7 "7 conn lines end=timeout: every channel ... busy" "$BUSY_CONN"
-stamps "$BUSY_WARN"
-gap=$(min_gap "${TS[@]}")
-awk -v g="$gap" 'BEGIN { exit !(g >= 4.9) }' || fail "busy warnings only ${gap}s apart (at most one per 5 s)"
-pass "busy warnings ${gap}s apart"
+expect_spaced_5s "$BUSY_WARN" "busy warnings"
 expect_rc 0 "the held connection is unaffected" hold_release busy
 
 # ---- c) max_connections ----------------------------------------------------------------
@@ -186,10 +192,7 @@ expect_rc 0 "one more after the 5 s interval" client 10 expect-reset "$SRVC_IP6"
 wait_log "$MAXC_WARN \(29 more reset since the last report\)$" || fail "no second max_connections warning counting 29"
 expect_count 2 "max_connections warnings in all" "$MAXC_WARN"
 expect_count 2 "warning conn lines in all" "^dvpnd: warning: $MAXC_CONN"
-stamps "$MAXC_WARN"
-gap=$(min_gap "${TS[@]}")
-awk -v g="$gap" 'BEGIN { exit !(g >= 4.9) }' || fail "max_connections warnings only ${gap}s apart (at most one per 5 s)"
-pass "max_connections warnings ${gap}s apart"
+expect_spaced_5s "$MAXC_WARN" "max_connections warnings"
 expect_rc 0 "the 2 held connections are unaffected" hold_release two
 
 # ---- d) the far end's reason for a refused port ------------------------------------------
