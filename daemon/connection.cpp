@@ -77,9 +77,8 @@ void Connection::finish(const Ending& ending) {
   client_.close(ignored);
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   metrics_->connection_ended(site_text(), metrics::classify(ending.reason), bytes_up, bytes_down, elapsed);
-  const log::Level level = ending.quiet ? log::Level::debug
-                           : ending.reset && ending.reason != "ok" ? log::Level::warning
-                                                                   : log::Level::info;
+  // A reset is what the client sees of a failure: worth a warning.
+  const log::Level level = ending.quiet ? log::Level::debug : ending.reset ? log::Level::warning : log::Level::info;
   if (!log::enabled(level)) return;
   std::ostringstream line;
   line << "conn " << client_text_ << " -> " << destination_text();

@@ -126,39 +126,8 @@ int check(const dvpn::config::Config& cfg, const dvpn::hostsdb::LoadResult& host
   return exit_ok;
 }
 
-int run(const dvpn::Options& opts) {
-  dvpn::config::Config cfg;
-  try {
-    cfg = dvpn::config::load_config_file(opts.config_path);
-  } catch (const dvpn::config::ConfigError& e) {
-    std::cerr << "dvpnd: " << e.what() << "\n";
-    return exit_usage;
-  }
-  anchor_paths(cfg);
-  if (opts.action == dvpn::Options::Action::status) return dvpn::print_status(cfg.control_socket, opts.json);
-  if (opts.action == dvpn::Options::Action::metrics) return dvpn::print_metrics(cfg.control_socket);
-  if (opts.action == dvpn::Options::Action::firewall_params) {
-    try {
-      std::cout << dvpn::firewall::params_text(cfg);
-    } catch (const std::exception& e) {
-      std::cerr << "dvpnd: " << e.what() << "\n";
-      return exit_usage;
-    }
-    return exit_ok;
-  }
-  dvpn::hostsdb::LoadResult hosts = dvpn::hostsdb::load_sources(cfg.hosts, cfg.site_prefix);
-  if (opts.action == dvpn::Options::Action::check) return check(cfg, hosts);
-  if (opts.action == dvpn::Options::Action::lookup) {
-    auto query = dvpn::parse_lookup_query(opts.lookup_target);
-    if (!query) {
-      std::cerr << "dvpnd: --lookup \"" << opts.lookup_target << "\": expected ADDR, ADDR:PORT or [ADDR6]:PORT\n";
-      return exit_usage;
-    }
-    bool found = false;
-    std::cout << dvpn::describe_lookup(cfg, hosts.table, *query, found);
-    return found ? exit_ok : exit_runtime;
-  }
-
+// Starts the daemon on a loaded config and hosts map; returns only on failure.
+int serve(const dvpn::Options& opts, const dvpn::config::Config& cfg, dvpn::hostsdb::LoadResult hosts) {
   dvpn::log::setup(log_level(cfg.log_level),
                    cfg.log_target == dvpn::config::LogTarget::syslog && !opts.foreground ? dvpn::log::Target::syslog
                                                                                          : dvpn::log::Target::stderr_);
@@ -195,6 +164,46 @@ int run(const dvpn::Options& opts) {
     std::cerr << "dvpnd: error: " << e.what() << "\n";
     return exit_runtime;
   }
+}
+
+int lookup(const dvpn::Options& opts, const dvpn::config::Config& cfg, const dvpn::hostsdb::LoadResult& hosts) {
+  auto query = dvpn::parse_lookup_query(opts.lookup_target);
+  if (!query) {
+    std::cerr << "dvpnd: --lookup \"" << opts.lookup_target << "\": expected ADDR, ADDR:PORT or [ADDR6]:PORT\n";
+    return exit_usage;
+  }
+  bool found = false;
+  std::cout << dvpn::describe_lookup(cfg, hosts.table, *query, found);
+  return found ? exit_ok : exit_runtime;
+}
+
+int print_firewall_params(const dvpn::config::Config& cfg) {
+  try {
+    std::cout << dvpn::firewall::params_text(cfg);
+  } catch (const std::exception& e) {
+    std::cerr << "dvpnd: " << e.what() << "\n";
+    return exit_usage;
+  }
+  return exit_ok;
+}
+
+int run(const dvpn::Options& opts) {
+  dvpn::config::Config cfg;
+  try {
+    cfg = dvpn::config::load_config_file(opts.config_path);
+  } catch (const dvpn::config::ConfigError& e) {
+    std::cerr << "dvpnd: " << e.what() << "\n";
+    return exit_usage;
+  }
+  anchor_paths(cfg);
+  using Action = dvpn::Options::Action;
+  if (opts.action == Action::status) return dvpn::print_status(cfg.control_socket, opts.json);
+  if (opts.action == Action::metrics) return dvpn::print_metrics(cfg.control_socket);
+  if (opts.action == Action::firewall_params) return print_firewall_params(cfg);
+  dvpn::hostsdb::LoadResult hosts = dvpn::hostsdb::load_sources(cfg.hosts, cfg.site_prefix);
+  if (opts.action == Action::check) return check(cfg, hosts);
+  if (opts.action == Action::lookup) return lookup(opts, cfg, hosts);
+  return serve(opts, cfg, std::move(hosts));
 }
 
 }  // namespace

@@ -20,8 +20,8 @@ namespace {
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
 constexpr auto drain_poll = std::chrono::milliseconds(100);
 
-gateway::Limits limits_from(const config::Config& cfg) {
-  gateway::Limits limits;
+pool::Limits limits_from(const config::Config& cfg) {
+  pool::Limits limits;
   limits.exec_channels_per_session = cfg.ssh.max_channels_per_session;
   limits.direct_channels_per_session = cfg.ssh.max_direct_channels_per_session;
   limits.sessions = cfg.ssh.max_sessions_per_gateway;
@@ -55,7 +55,7 @@ boost::asio::ip::tcp::endpoint parse_listen(const std::string& text) {
 Server::Server(config::Config cfg, hostsdb::RouteTablePtr table)
     : cfg_(std::move(cfg)), table_(std::move(table)), signals_(io_), drain_timer_(io_) {
   auto settings = std::make_shared<const ssh::SessionSettings>(ssh::SessionSettings::from(cfg_));
-  gateways_ = std::make_unique<gateway::Registry>(io_, settings, limits_from(cfg_));
+  gateways_ = std::make_unique<pool::Registry>(io_, settings, limits_from(cfg_));
   for (const auto& listen : cfg_.listen) bind(listen);
   if (!cfg_.control_socket.empty())
     control_ = std::make_unique<ControlServer>(io_, cfg_.control_socket, [this] { return snapshot(); },
@@ -71,7 +71,7 @@ StatusSnapshot Server::snapshot() {
   StatusSnapshot snap;
   snap.live_connections = tracker_->live();
   snap.sites = table_.load()->size();
-  gateways_->for_each([&snap](gateway::Gateway& g) { snap.gateways.push_back(g.stats()); });
+  gateways_->for_each([&snap](pool::EndpointPool& g) { snap.gateways.push_back(g.stats()); });
   return snap;
 }
 
@@ -211,7 +211,7 @@ void Server::check_drained() {
       DVPN_LOG(warning) << "grace period over: resetting " << tracker_->live() << " connections";
       // Reset rather than close: a cut-off transfer must not look complete.
       tracker_->reset_all();
-      gateways_->for_each([](gateway::Gateway& g) { g.shutdown("daemon stopping"); });
+      gateways_->for_each([](pool::EndpointPool& g) { g.shutdown("daemon stopping"); });
     }
     io_.stop();
     return;

@@ -18,7 +18,7 @@
 #include "config.hpp"
 #include "connection.hpp"
 #include "control.hpp"
-#include "gateway/registry.hpp"
+#include "pool/registry.hpp"
 #include "hosts_watch.hpp"
 #include "metrics/http.hpp"
 #include "metrics/registry.hpp"
@@ -53,7 +53,7 @@ class Server {
   std::atomic<hostsdb::RouteTablePtr> table_;
   std::shared_ptr<ConnectionTracker> tracker_ = std::make_shared<ConnectionTracker>();
   std::shared_ptr<metrics::Registry> metrics_ = std::make_shared<metrics::Registry>();
-  std::unique_ptr<gateway::Registry> gateways_;
+  std::unique_ptr<pool::Registry> gateways_;
   // An acceptor and the peer address its pending accept fills in (from
   // accept4 itself: no getpeername per connection).
   struct Listener {

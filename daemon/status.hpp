@@ -4,14 +4,14 @@
 #include <string>
 #include <vector>
 
-#include "gateway/gateway.hpp"
+#include "pool/endpoint_pool.hpp"
 
 namespace dvpn {
 
 struct StatusSnapshot {
   unsigned live_connections = 0;
   std::size_t sites = 0;
-  std::vector<gateway::Stats> gateways;
+  std::vector<pool::Stats> gateways;
 };
 
 std::string status_text(const StatusSnapshot& snapshot);

@@ -2,14 +2,13 @@
 
 namespace dvpn::metrics {
 
-std::string render(const Registry& registry, const StatusSnapshot& snapshot, const std::string& version) {
-  Exposition out;
+namespace {
+
+double number(std::uint64_t n) { return static_cast<double>(n); }
+
+// Per-site connection counters and the two latency histograms.
+void render_connections(Exposition& out, const Registry& registry, const StatusSnapshot& snapshot) {
   const auto sites = registry.sites();
-  auto number = [](std::uint64_t n) { return static_cast<double>(n); };
-
-  out.family("dvpn_build_info", "gauge", "Always 1; the version label says which dvpnd runs.");
-  out.sample("dvpn_build_info", {{"version", version}}, 1);
-
   out.family("dvpn_connections_total", "counter",
              "Connections that ended, by site (\"\" for none) and result class of their ending.");
   for (const auto& [site, counts] : sites) {
@@ -39,7 +38,10 @@ std::string render(const Registry& registry, const StatusSnapshot& snapshot, con
   out.family("dvpn_channel_open_duration_seconds", "histogram",
              "Accept to open SSH channel (far-end command started in netcat mode), waiting for a session included.");
   out.histogram("dvpn_channel_open_duration_seconds", {}, registry.channel_open());
+}
 
+// Sessions, channels and failures by SSH endpoint.
+void render_endpoints(Exposition& out, const StatusSnapshot& snapshot) {
   out.family("dvpn_sessions", "gauge", "SSH sessions by endpoint and state (connecting or ready).");
   for (const auto& g : snapshot.gateways) {
     const unsigned connecting = g.sessions > g.ready_sessions ? g.sessions - g.ready_sessions : 0;  // two loads
@@ -64,7 +66,16 @@ std::string render(const Registry& registry, const StatusSnapshot& snapshot, con
              "SSH sessions started after a failure and before the next session became ready, by endpoint.");
   for (const auto& g : snapshot.gateways)
     out.sample("dvpn_session_reconnects_total", {{"endpoint", g.endpoint}}, number(g.reconnects));
+}
 
+}  // namespace
+
+std::string render(const Registry& registry, const StatusSnapshot& snapshot, const std::string& version) {
+  Exposition out;
+  out.family("dvpn_build_info", "gauge", "Always 1; the version label says which dvpnd runs.");
+  out.sample("dvpn_build_info", {{"version", version}}, 1);
+  render_connections(out, registry, snapshot);
+  render_endpoints(out, snapshot);
   out.family("dvpn_hosts_reloads_total", "counter",
              "Hosts-map reloads (SIGHUP or file change), by result; a failed one keeps the previous map.");
   out.sample("dvpn_hosts_reloads_total", {{"result", "ok"}}, number(registry.reloads_ok()));

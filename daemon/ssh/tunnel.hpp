@@ -5,21 +5,36 @@
 //
 // Backpressure: we read the channel only when the client socket took all
 // earlier bytes (libssh2 re-opens the SSH window only as we read), and read
-// the client only when the channel's window and our output queue have room.
-// An idle connection holds no buffer: bytes pass through the session's
+// the client only when the channel's window and the session's output have
+// room. An idle connection holds no buffer: bytes pass through the session's
 // scratch buffer, and only a remainder the other side could not take yet is
 // kept, in a buffer sized to it.
+//
+// Files: tunnel.cpp (life and ending), tunnel_open.cpp, tunnel_relay.cpp.
 #include <libssh2.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
 
+#include "channel_host.hpp"
 #include "connection.hpp"
 
 namespace dvpn::ssh {
 
-class Session;
+// Bytes one side read that the other could not take yet.
+class Remainder {
+ public:
+  bool empty() const noexcept { return offset_ == size_; }
+  const char* data() const noexcept { return bytes_.get() + offset_; }
+  std::size_t size() const noexcept { return size_ - offset_; }
+  void keep(const char* data, std::size_t size);
+  void consume(std::size_t n);  // frees the buffer once all is gone
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  std::size_t size_ = 0, offset_ = 0;
+};
 
 class Tunnel : public std::enable_shared_from_this<Tunnel> {
  public:
@@ -38,30 +53,31 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   // A connection first waits (connect_timeout) for a session with a free
   // channel; once a live session takes it, the far end gets a fresh
   // connect_timeout to open the channel: time spent queued behind other opens
-  // of a busy but working session is not a sign of an unreachable gateway.
+  // of a busy but working session is not a sign of an unreachable endpoint.
   void restart_deadline(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
+  // Counts how often a pool had to retry this tunnel on another session.
+  int retries = 0;
 
   // Ends a connection that never got a channel: RST and the log line.
   void reject(const std::string& reason);
+  // The session that will open its channel (on that session's strand from here on).
+  void attach(ChannelHost& host) noexcept { host_ = &host; }
 
   enum class OpenResult { pending, opened, refused, session_broken };
   // One attempt at opening the channel (and starting the far-end command in
   // netcat mode). `refused` leaves the reason in `open_error()`.
-  OpenResult try_open(Session& session);
+  OpenResult try_open();
   const std::string& open_error() const noexcept { return open_error_; }
   // The client gave up waiting while the open was in flight: close the
   // channel as soon as it exists.
   void abandon(const std::string& reason);
-
   bool abandoned() const noexcept { return abandoned_; }
-  // Counts how often a pool had to retry this tunnel on another session.
-  int retries = 0;
   // Lets libssh2 decode all buffered SSH input (a zero-length channel read);
   // false if this tunnel has no open channel to do it with.
-  bool pull_input(Session& session);
+  bool pull_input();
 
   // Moves bytes; true if it stopped only because its turn was used up.
-  bool step(Session& session);
+  bool step();
   // False when step() would find nothing to do: no decoded data or EOF for
   // the channel, and the client side waits on a readiness callback of its
   // own. Cheap (libssh2 scans its queue of decoded packets, usually empty),
@@ -71,7 +87,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   // Channel closed and freed: the session may forget this tunnel.
   bool released() const noexcept { return state_ == State::released; }
   // RSTs the client and closes the channel (the slot is released after).
-  void abort(Session& session, const std::string& reason);
+  void abort(const std::string& reason);
   // The session is gone: RST the client; libssh2 frees the channel with the session.
   void session_lost(const std::string& why);
 
@@ -79,21 +95,43 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   enum class State { opening, open, closing, released };
   static constexpr int turn_budget = 4;  // reads per direction before others get a turn
 
-  OpenResult open_channel(Session& session);
-  bool relay_down(Session& session);
-  bool relay_up(Session& session);
-  bool deliver_to_client(Session& session, const char* data, std::size_t size);
-  bool write_to_channel(Session& session, const char* data, std::size_t size, std::size_t& written);
-  void drain_stderr(Session& session);
+  // client -> far end
+  struct Up {
+    Remainder rest;
+    bool client_eof = false;        // the client sent FIN
+    bool eof_sent = false;          // ... and the far end was told
+    bool waiting_readable = false;  // a readiness wait on the client is armed
+  };
+  // far end -> client
+  struct Down {
+    Remainder rest;
+    bool writing_client = false;  // an async write of `rest` is in flight
+    bool remote_eof = false;
+    bool far_sent_data = false;
+    bool awaiting_exit_status = false;  // netcat, EOF before data or after stderr: FIN or RST?
+    bool remote_closed = false;         // the far end's CLOSE arrived
+    std::string far_stderr;             // tail of the far end's stderr, for the log line
+  };
+
+  OpenResult open_channel();
+  bool relay_down();
+  bool relay_up();
+  bool send_up_rest();
+  bool send_eof();
+  bool deliver_to_client(const char* data, std::size_t size);
+  bool write_to_channel(const char* data, std::size_t size, std::size_t& written);
+  void drain_stderr();
   void on_remote_eof();
-  void check_finished(Session& session);
-  void begin_close(Session& session, Ending ending);
-  void close_step(Session& session);
-  void channel_error(Session& session, int rc, const char* doing);
-  void wait_client_readable(Session& session);
-  void write_rest_to_client(Session& session);
+  void check_finished();
+  void end_by_exit_status();
+  void begin_close(Ending ending);
+  void close_step();
+  void channel_error(int rc, const char* doing);
+  void wait_client_readable();
+  void write_rest_to_client();
 
   std::unique_ptr<Connection> connection_;
+  ChannelHost* host_ = nullptr;
   Clock::time_point deadline_;
   Clock::time_point last_active_ = Clock::now();
   LIBSSH2_CHANNEL* channel_ = nullptr;
@@ -102,21 +140,9 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   bool abandoned_ = false;
   std::string open_error_;
   std::string open_message_;  // direct-tcpip request, kept across open retries
-
-  // client -> far end
-  std::unique_ptr<char[]> up_rest_;
-  std::size_t up_rest_size_ = 0, up_rest_offset_ = 0;
-  bool client_eof_ = false, eof_sent_ = false, waiting_readable_ = false;
-  // far end -> client
-  std::unique_ptr<char[]> down_rest_;
-  std::size_t down_rest_size_ = 0;
-  bool writing_client_ = false, remote_eof_ = false;
-  bool far_sent_data_ = false;
-  bool awaiting_exit_status_ = false;  // netcat, EOF before data or after stderr: FIN or RST?
-  std::string far_stderr_;             // tail of the far end's stderr, for the log line
-
+  Up up_;
+  Down down_;
   Ending ending_;
-  bool remote_closed_ = false;
 };
 
 }  // namespace dvpn::ssh

@@ -95,7 +95,7 @@ TEST_CASE("the page: counters by site and result, bytes only for sites, gauges f
   dvpn::StatusSnapshot snapshot;
   snapshot.live_connections = 2;
   snapshot.sites = 3;
-  dvpn::gateway::Stats g;
+  dvpn::pool::Stats g;
   g.endpoint = "dvpn@198.51.100.2:22";
   g.sessions = 2;
   g.ready_sessions = 1;

@@ -1,5 +1,5 @@
 #pragma once
-// Every gateway pool, by endpoint. Pools are created on first use, so the
+// Every endpoint pool, by endpoint. Pools are created on first use, so the
 // daemon's cost follows the sites that carry traffic, not the size of the map.
 #include <functional>
 #include <memory>
@@ -7,24 +7,24 @@
 #include <string>
 #include <unordered_map>
 
-#include "gateway.hpp"
+#include "endpoint_pool.hpp"
 
-namespace dvpn::gateway {
+namespace dvpn::pool {
 
 class Registry {
  public:
   Registry(boost::asio::io_context& io, std::shared_ptr<const ssh::SessionSettings> settings, Limits limits)
       : io_(io), settings_(std::move(settings)), limits_(limits) {}
 
-  std::shared_ptr<Gateway> get(const GatewayKey& key);
-  void for_each(const std::function<void(Gateway&)>& fn);
+  std::shared_ptr<EndpointPool> get(const GatewayKey& key);
+  void for_each(const std::function<void(EndpointPool&)>& fn);
 
  private:
   boost::asio::io_context& io_;
   std::shared_ptr<const ssh::SessionSettings> settings_;
   Limits limits_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<Gateway>> gateways_;
+  std::unordered_map<std::string, std::shared_ptr<EndpointPool>> pools_;
 };
 
-}  // namespace dvpn::gateway
+}  // namespace dvpn::pool

@@ -1,0 +1,98 @@
+#pragma once
+// The pool of SSH sessions to one SSH endpoint: sessions open lazily with one
+// handshake in flight, channels spread over up to max_sessions_per_gateway
+// sessions within the per-session channel limits (the Ledger's rules),
+// connections wait up to connect_timeout for a free channel, idle sessions
+// close, and failed handshakes back off.
+//
+// All pool state lives on the pool's strand; sessions report SessionEvents,
+// which the pool re-posts onto it.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "ledger.hpp"
+#include "ssh/session.hpp"
+#include "ssh/tunnel.hpp"
+
+namespace dvpn::pool {
+
+// A snapshot for the status view.
+struct Stats {
+  std::string endpoint;
+  unsigned sessions = 0;        // every session, handshakes in progress included
+  unsigned ready_sessions = 0;  // of those, the ones carrying channels
+  unsigned channels = 0;
+  unsigned waiting = 0;
+  std::uint64_t connections = 0;
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  std::uint64_t failures = 0;            // handshake_failures + session_deaths
+  std::uint64_t handshake_failures = 0;  // sessions that never became ready
+  std::uint64_t session_deaths = 0;      // ready sessions that died (not idle closes)
+  std::uint64_t reconnects = 0;          // sessions started after a failure, before the next success
+  std::string last_error;
+};
+
+class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
+ public:
+  EndpointPool(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const ssh::SessionSettings> settings,
+               Limits limits);
+
+  // Carries the tunnel's connection, or resets it (thread-safe).
+  void submit(std::shared_ptr<ssh::Tunnel> tunnel);
+  // Resets everything (daemon shutdown).
+  void shutdown(const std::string& why);
+  Stats stats() const;
+
+ private:
+  struct Live {
+    std::shared_ptr<ssh::Session> session;
+    std::shared_ptr<boost::asio::steady_timer> idle_timer;
+  };
+
+  void on_event(ssh::SessionEvent event);
+  void on_ready(SessionId id);
+  void on_ended(const ssh::SessionEvent& event);
+  void on_open_finished(ssh::SessionEvent event);
+  void on_released(SessionId id, Mode mode);
+
+  void dispatch();
+  void start_session();
+  void reject_waiting(const std::string& reason);
+  // Puts a tunnel back at the head of the wait queue, or resets it with
+  // `exhausted` once it has been retried max_retries times.
+  void retry_first(std::shared_ptr<ssh::Tunnel> tunnel, const std::string& exhausted);
+  void arm_wait_timer();
+  void on_wait_timer();
+  void arm_idle_timer(SessionId id);
+  void pause_after_refusal();
+  void record_failure(const std::string& why);
+  void publish_counts();
+
+  boost::asio::io_context& io_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  GatewayKey key_;
+  std::shared_ptr<const ssh::SessionSettings> settings_;
+  Limits limits_;
+  Ledger ledger_;
+  std::unordered_map<SessionId, Live> sessions_;
+  std::deque<std::shared_ptr<ssh::Tunnel>> waiting_;
+  boost::asio::steady_timer wait_timer_;
+  boost::asio::steady_timer retry_timer_;  // re-dispatch after a refusal on an otherwise idle session
+
+  std::atomic<unsigned> stat_sessions_{0}, stat_ready_{0}, stat_channels_{0}, stat_waiting_{0};
+  std::atomic<std::uint64_t> stat_connections_{0}, stat_up_{0}, stat_down_{0}, stat_failures_{0};
+  std::atomic<std::uint64_t> stat_handshake_failures_{0}, stat_deaths_{0}, stat_reconnects_{0};
+  mutable std::mutex error_mu_;
+  std::string last_error_;
+};
+
+}  // namespace dvpn::pool

@@ -1,0 +1,96 @@
+#pragma once
+// The bookkeeping of one endpoint's pool, with no I/O: which sessions exist,
+// how many channels each carries or is opening, what the far end let us
+// have, and when the next handshake may start. Every event is one
+// transition; the pool asks it where a connection goes and whether another
+// session is worth a handshake. doc: README "How dvpnd is arranged".
+//
+// When does a channel count against a session's limits? From
+// `channel_assigned` until either `open_finished` with any outcome but
+// `opened`, or `channel_released`, or the session's end.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ssh/session_event.hpp"
+
+namespace dvpn::pool {
+
+using Duration = std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+using SessionId = std::uint64_t;
+using hostsdb::Mode;
+using ssh::OpenOutcome;
+
+struct Limits {
+  unsigned exec_channels_per_session = 10;
+  unsigned direct_channels_per_session = 2000;
+  unsigned sessions = 8;
+  unsigned spread_sessions = 2;  // sessions opened early so busy channels use every core
+  Duration idle_timeout{60000};
+  Duration connect_timeout{5000};
+};
+
+class Ledger {
+ public:
+  explicit Ledger(Limits limits) : limits_(limits) {}
+
+  // --- events ---
+  void session_started(SessionId id);
+  void session_ready(SessionId id);
+  // Forgets the session and whatever it counted. A session that never became
+  // ready backs the next handshake off (1 s, doubling to 30 s).
+  void session_ended(SessionId id, bool was_ready, Clock::time_point now);
+  // Closed for idleness by the pool: no failure, no backoff.
+  void session_closed_idle(SessionId id);
+  void channel_assigned(SessionId id, Mode mode);
+  struct AfterOpen {
+    bool pause_for_far_end = false;  // far end full with nothing of ours left to free: retry after a pause
+  };
+  AfterOpen open_finished(SessionId id, Mode mode, OpenOutcome outcome);
+  void channel_released(SessionId id, Mode mode);
+  // The pause after a refusal is over: try the far end's slots again.
+  void refusal_pause_over();
+
+  // --- questions ---
+  // The ready session with room for a channel of `mode`: fewest opens in
+  // flight first (libssh2 1.10 opens one at a time per session), then fewest channels.
+  std::optional<SessionId> pick(Mode mode) const;
+  // Another handshake: for waiting connections, for opens queueing up, to spread
+  // busy channels over spread_sessions, or to replace the last session after its death.
+  bool want_session(bool connections_waiting, Clock::time_point now) const;
+  bool known(SessionId id) const { return find(id) != nullptr; }
+  bool idle(SessionId id) const;  // known, ready and carrying nothing
+  bool connecting() const noexcept { return connecting_; }
+  bool backing_off(Clock::time_point now) const noexcept { return now < retry_after_; }
+  Duration backoff() const noexcept { return backoff_; }
+  // A session failed since one was last ready: the next one is a reconnect.
+  bool failed_since_ready() const noexcept { return failed_since_ready_; }
+  unsigned sessions() const noexcept { return static_cast<unsigned>(slots_.size()); }
+  unsigned ready_sessions() const;
+  unsigned channels() const;
+
+ private:
+  struct Slot {
+    SessionId id = 0;
+    bool ready = false;
+    unsigned exec = 0, direct = 0;
+    unsigned opening = 0;              // assigned opens not finished yet
+    std::optional<unsigned> exec_cap;  // the far end refused: its real limit for now
+    bool stalled = false;              // its head open is stuck: no new opens until it finishes
+  };
+  Slot* find(SessionId id);
+  const Slot* find(SessionId id) const;
+  void uncount(Slot& slot, Mode mode);
+  bool has_room(const Slot& slot, Mode mode) const;
+
+  Limits limits_;
+  std::vector<Slot> slots_;
+  bool connecting_ = false;
+  Clock::time_point retry_after_{};
+  Duration backoff_{0};
+  bool failed_since_ready_ = false;
+};
+
+}  // namespace dvpn::pool

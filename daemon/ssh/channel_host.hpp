@@ -1,0 +1,47 @@
+#pragma once
+// What a channel (Tunnel) needs from the session it runs on, and no more.
+#include <libssh2.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "site.hpp"
+
+namespace dvpn::ssh {
+
+class Tunnel;
+
+class ChannelHost {
+ public:
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  virtual ~ChannelHost() = default;
+
+  virtual Strand& strand() noexcept = 0;
+  virtual LIBSSH2_SESSION* handle() noexcept = 0;
+  // Shared read buffer: the relay moves bytes through it without keeping any per idle connection.
+  virtual std::vector<char>& scratch() noexcept = 0;
+  // True while the session's output is above its high-water mark: stop producing.
+  virtual bool congested() const noexcept = 0;
+  // The receive window for a channel opened now.
+  virtual std::uint32_t window_for_new_channel() const noexcept = 0;
+  // The tunnel has work (its client became readable or writable): run its step.
+  virtual void wake(const std::shared_ptr<Tunnel>& tunnel) = 0;
+  // Some libssh2 calls (channel open, exec, close) return as soon as the one
+  // reply they wait for is decoded, leaving later packets undecoded inside
+  // libssh2 where the input counters cannot see them; the caller says so,
+  // and the session decodes the rest and gives every channel another look.
+  virtual void note_partial_read() noexcept = 0;
+  // A libssh2 error that broke the session.
+  virtual void fail(const std::string& why) = 0;
+  // The channel's CLOSE exchange finished: its slot on the far end is free.
+  virtual void channel_released(hostsdb::Mode mode, std::uint64_t up, std::uint64_t down) = 0;
+  // Held by the tunnel's pending socket operations.
+  virtual std::shared_ptr<ChannelHost> keep_alive() = 0;
+};
+
+}  // namespace dvpn::ssh

@@ -1,0 +1,190 @@
+// The channel side of a Session: opens, one at a time, and the pump.
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "log.hpp"
+#include "session.hpp"
+#include "tunnel.hpp"
+
+namespace dvpn::ssh {
+namespace {
+
+// Bytes the far end may send ahead on all of a session's channels together:
+// a reply to a channel open queues behind them, so the window a new channel
+// gets shrinks as the session fills (never below min_window, never above the
+// configured window_size).
+constexpr std::uint32_t session_window_budget = 4u << 20;
+constexpr std::uint32_t min_window = 256u << 10;
+
+}  // namespace
+
+std::uint32_t Session::window_for_new_channel() const noexcept {
+  auto channels = static_cast<std::uint32_t>(tunnels_.size() + 1);
+  return std::clamp(session_window_budget / channels, std::min(min_window, settings_->window_size),
+                    settings_->window_size);
+}
+
+void Session::adopt(std::shared_ptr<Tunnel> tunnel) {
+  boost::asio::post(strand_, [self = shared_from_this(), tunnel = std::move(tunnel)]() mutable {
+    if (self->state_ != State::ready) {
+      tunnel->session_lost("session to " + self->key_.to_string() + " closed before the channel opened");
+      return;
+    }
+    if (self->opens_.stalled()) {
+      self->hand_back({std::move(tunnel)});  // the pool had not heard yet
+      return;
+    }
+    tunnel->attach(*self);
+    self->opens_.push(std::move(tunnel));
+    if (self->opens_.size() == 1) self->arm_open_deadline();
+    self->pump();
+  });
+}
+
+void Session::arm_open_deadline() {
+  const auto next = opens_.next_deadline();
+  if (!next) return;
+  open_timer_.expires_at(*next);
+  open_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->on_open_deadline();
+  });
+}
+
+void Session::on_open_deadline() {
+  if (state_ != State::ready) return;
+  auto expiry = opens_.expire(Tunnel::Clock::now());
+  const std::string reason = "timeout: no channel to " + key_.to_string() + " within connect_timeout";
+  // The head's open must run to completion (libssh2 is mid-open for it); its client is answered now.
+  if (expiry.abandon_head) opens_.head()->abandon(reason);
+  for (auto& tunnel : expiry.expired) {
+    tunnel->reject(reason);
+    open_finished(std::move(tunnel), OpenOutcome::failed);
+  }
+  if (!expiry.handed_back.empty()) {
+    static log::RateLimit limit(5000);
+    unsigned long suppressed = 0;
+    if (limit.allow(suppressed)) {
+      DVPN_LOG(warning) << "gateway " << key_.to_string() << ": session " << id_
+                        << " stuck on a channel open past connect_timeout; " << expiry.handed_back.size()
+                        << " queued opens moved to other sessions"
+                        << (suppressed ? " (" + std::to_string(suppressed) + " more like this)" : "");
+    }
+    hand_back(std::move(expiry.handed_back));
+  }
+  arm_open_deadline();
+}
+
+void Session::hand_back(std::vector<std::shared_ptr<Tunnel>> tunnels) {
+  // Last first: the pool puts each at the head of its queue, so they keep their order.
+  for (auto it = tunnels.rbegin(); it != tunnels.rend(); ++it) open_finished(std::move(*it), OpenOutcome::moved);
+}
+
+void Session::open_finished(std::shared_ptr<Tunnel> tunnel, OpenOutcome outcome) {
+  auto event = SessionEvent::of(SessionEvent::Kind::open_finished);
+  event.mode = tunnel->mode();
+  event.outcome = outcome;
+  if (outcome == OpenOutcome::far_end_full || outcome == OpenOutcome::moved) event.tunnel = std::move(tunnel);
+  emit(std::move(event));
+}
+
+void Session::step_opening() {
+  while (!opens_.empty() && state_ == State::ready) {
+    std::shared_ptr<Tunnel> tunnel = opens_.head();
+    const Tunnel::OpenResult result = tunnel->try_open();
+    if (result == Tunnel::OpenResult::pending) return;
+    opens_.pop_head();
+    arm_open_deadline();
+    switch (result) {
+      case Tunnel::OpenResult::opened:
+        DVPN_LOG(debug) << "session " << id_ << ": channel for " << tunnel->connection().client_text() << " open after "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(Tunnel::Clock::now() -
+                                                                                 tunnel->connection().started())
+                               .count()
+                        << "ms, " << opens_.size() << " more queued";
+        tunnels_.push_back(tunnel);
+        open_finished(std::move(tunnel), OpenOutcome::opened);
+        break;
+      case Tunnel::OpenResult::refused:
+        if (!tunnel->abandoned() && tunnel->mode() == hostsdb::Mode::netcat) {
+          // A session channel is refused only for lack of slots, never
+          // because of the destination (that is netcat's exit status).
+          DVPN_LOG(debug) << "session " << id_ << ": far end refused a session channel: " << tunnel->open_error();
+          open_finished(std::move(tunnel), OpenOutcome::far_end_full);
+          break;
+        }
+        if (!tunnel->abandoned()) tunnel->reject("far-end-refused: " + tunnel->open_error());
+        open_finished(std::move(tunnel), OpenOutcome::failed);
+        break;
+      case Tunnel::OpenResult::session_broken:
+        fail("opening a channel: " + tunnel->open_error());
+        tunnel->session_lost("opening a channel");
+        return;
+      case Tunnel::OpenResult::pending:
+        break;
+    }
+  }
+}
+
+void Session::pump() {
+  pump_scheduled_ = false;
+  if (state_ == State::handshake || state_ == State::auth) step_setup();
+  if (state_ == State::ready) {
+    bool more = false;
+    for (int round = 0; round < 4 && state_ == State::ready; ++round) {
+      rescan_ = false;
+      step_opening();
+      // Decode what arrived first, so wants_step() sees every channel's data.
+      drain_transport();
+      const std::uint64_t consumed = wire_.consumed();
+      for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
+        if (!tunnels_[i]->wants_step()) continue;
+        std::shared_ptr<Tunnel> tunnel = tunnels_[i];  // a step may end the session and clear tunnels_
+        more |= tunnel->step();
+        // Opens wait for one reply each and go one at a time: give them a go
+        // between busy channels, or a busy session starves its newcomers.
+        if (!opens_.empty()) step_opening();
+      }
+      drain_transport();
+      if (wire_.consumed() == consumed && !rescan_) break;  // nothing arrived that a tunnel has not seen
+      more = true;
+    }
+    std::erase_if(tunnels_, [](const auto& t) { return t->released(); });
+    if (more && state_ == State::ready) schedule_pump();
+  }
+  keep_io_going();
+}
+
+void Session::wake(const std::shared_ptr<Tunnel>& tunnel) {
+  if (state_ != State::ready) return;
+  const std::uint64_t consumed = wire_.consumed();
+  rescan_ = false;
+  bool more = tunnel->step();
+  if (state_ != State::ready) return;
+  if (tunnel->released()) std::erase(tunnels_, tunnel);
+  // It took SSH input that other channels may be waiting for, or it has more to do.
+  if (wire_.consumed() != consumed || more || rescan_) schedule_pump();
+  keep_io_going();
+}
+
+void Session::keep_io_going() {
+  auto self = shared_from_this();
+  wire_.flush_soon(self);
+  wire_.read(self);
+}
+
+void Session::schedule_pump() {
+  if (pump_scheduled_) return;
+  pump_scheduled_ = true;
+  boost::asio::post(strand_, [self = shared_from_this()] { self->pump(); });
+}
+
+void Session::drain_transport() {
+  if (!wire_.has_input() && !rescan_) return;
+  for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
+    std::shared_ptr<Tunnel> tunnel = tunnels_[i];
+    if (tunnel->pull_input()) return;
+  }
+}
+
+}  // namespace dvpn::ssh

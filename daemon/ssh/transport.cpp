@@ -1,0 +1,42 @@
+#include "transport.hpp"
+
+#include <boost/asio/write.hpp>
+
+#include "net/socket_options.hpp"
+
+namespace dvpn::ssh {
+namespace {
+
+// Bytes the kernel may hold unsent: enough to fill the path, few enough that
+// "congested" shows in our own queue, where channels take turns.
+constexpr int unsent_limit = 128 * 1024;
+
+}  // namespace
+
+TcpTransport::TcpTransport(boost::asio::ip::tcp::socket socket, std::chrono::milliseconds keepalive)
+    : socket_(std::move(socket)), fd_(socket_.native_handle()) {
+  net::set_no_delay(fd_);
+  net::set_unsent_limit(fd_, unsent_limit);
+  if (keepalive.count() > 0) net::set_dead_peer_detection(fd_, keepalive);
+}
+
+void TcpTransport::read_some(boost::asio::mutable_buffer buffer, Handler done) {
+  socket_.async_read_some(buffer, std::move(done));
+}
+
+void TcpTransport::write_all(boost::asio::const_buffer buffer, Handler done) {
+  boost::asio::async_write(socket_, buffer, std::move(done));
+}
+
+void TcpTransport::close() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+int TcpTransport::descriptor() const { return fd_; }
+
+void TcpTransport::after_read() {
+  if (socket_.is_open()) net::set_quick_ack(fd_);
+}
+
+}  // namespace dvpn::ssh

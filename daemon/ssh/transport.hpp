@@ -1,0 +1,44 @@
+#pragma once
+// The byte stream one SSH session runs over. Today a TCP connection to the
+// far end's sshd; the seam exists so a session can also run inside a channel
+// of another session (a site reached through a relay). Completion handlers
+// run on the session's strand.
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <functional>
+
+namespace dvpn::ssh {
+
+class Transport {
+ public:
+  using Handler = std::function<void(const boost::system::error_code&, std::size_t)>;
+  virtual ~Transport() = default;
+  // At most one read and one write are outstanding at a time.
+  virtual void read_some(boost::asio::mutable_buffer buffer, Handler done) = 0;
+  virtual void write_all(boost::asio::const_buffer buffer, Handler done) = 0;
+  virtual void close() = 0;
+  // The descriptor libssh2 is told about (it only toggles its blocking mode; -1 if none).
+  virtual int descriptor() const = 0;
+  // Input arrived: acknowledge at once (for TCP, no delayed ACK holding up the far end's window).
+  virtual void after_read() {}
+};
+
+class TcpTransport final : public Transport {
+ public:
+  // Takes a connected socket and sets it up for SSH: no Nagle, a bounded
+  // unsent queue, dead-peer detection when `keepalive` is non-zero.
+  TcpTransport(boost::asio::ip::tcp::socket socket, std::chrono::milliseconds keepalive);
+  void read_some(boost::asio::mutable_buffer buffer, Handler done) override;
+  void write_all(boost::asio::const_buffer buffer, Handler done) override;
+  void close() override;
+  int descriptor() const override;
+  void after_read() override;
+
+ private:
+  boost::asio::ip::tcp::socket socket_;
+  int fd_;
+};
+
+}  // namespace dvpn::ssh

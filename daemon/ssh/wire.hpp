@@ -1,0 +1,85 @@
+#pragma once
+// The byte path between libssh2 and the transport under a session.
+//
+// libssh2 never touches the transport: its send callback appends to our
+// output queue and always reports success, its recv callback serves bytes we
+// read ahead. So no libssh2 call ever half-sends a packet, the 1.10 traps
+// around EAGAIN on send cannot happen (doc/ssh-notes.md §1), and "would
+// block" only ever means "need more input", which our one outstanding read
+// brings. Writes coalesce: what several channels produce for one burst of
+// events leaves in one send.
+#include <libssh2.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "transport.hpp"
+
+namespace dvpn::ssh {
+
+class Wire {
+ public:
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  // What the wire tells its session, on the strand.
+  struct Events {
+    std::function<void()> input;                    // bytes arrived for libssh2
+    std::function<void()> room;                     // the output queue fell below its high-water mark
+    std::function<void()> flushed_while_stopping;   // stop_after_flush() and the last byte left
+    std::function<void(const std::string&)> error;  // "lost: ...", "sending ... failed: ..."
+  };
+
+  Wire(Strand& strand, std::string peer_text, Events events);
+  Wire(const Wire&) = delete;
+  Wire& operator=(const Wire&) = delete;
+
+  void attach(std::unique_ptr<Transport> transport);
+  // Points libssh2's I/O callbacks at this wire.
+  void install(LIBSSH2_SESSION* ssh);
+  int descriptor() const { return transport_ ? transport_->descriptor() : -1; }
+
+  bool has_input() const noexcept { return in_begin_ != in_end_; }
+  // Grows whenever libssh2 took input: a caller compares it across a step.
+  std::uint64_t consumed() const noexcept { return in_consumed_; }
+  // True while our output queue is above its high-water mark: stop producing.
+  bool congested() const noexcept { return out_pending_.size() >= out_high_water; }
+
+  // Keeps one read outstanding while there is room for input.
+  void read(const std::shared_ptr<void>& keep_alive);
+  // Sends what is queued once the handlers already queued on the strand ran.
+  void flush_soon(const std::shared_ptr<void>& keep_alive);
+  // Sends what is queued now.
+  void flush(const std::shared_ptr<void>& keep_alive);
+  // No more reads; call `flushed_while_stopping` once the queue is out (at once if empty).
+  void stop_after_flush(const std::shared_ptr<void>& keep_alive);
+  // Closes the transport; no event follows.
+  void close();
+
+ private:
+  static constexpr std::size_t out_high_water = 256 * 1024;
+  static constexpr std::size_t in_capacity = 256 * 1024;
+
+  static ssize_t send_callback(libssh2_socket_t, const void* buffer, size_t length, int, void** abstract);
+  static ssize_t recv_callback(libssh2_socket_t, void* buffer, size_t length, int, void** abstract);
+
+  Strand& strand_;
+  std::string peer_text_;
+  Events events_;
+  std::unique_ptr<Transport> transport_;
+  enum class Phase { running, stopping, closed } phase_ = Phase::running;
+
+  std::vector<char> in_;
+  std::size_t in_begin_ = 0, in_end_ = 0;
+  std::uint64_t in_consumed_ = 0;
+  bool reading_ = false;
+  std::vector<char> out_pending_, out_writing_;
+  bool writing_ = false;
+  bool write_requested_ = false;
+};
+
+}  // namespace dvpn::ssh

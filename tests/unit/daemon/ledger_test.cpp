@@ -1,0 +1,213 @@
+// The pool's bookkeeping, one transition at a time: when a channel counts
+// against a session, where the next connection goes, and when another
+// handshake is worth it.
+#include "pool/ledger.hpp"
+
+#include <doctest/doctest.h>
+
+using dvpn::pool::Clock;
+using dvpn::pool::Duration;
+using dvpn::pool::Ledger;
+using dvpn::pool::Limits;
+using dvpn::pool::Mode;
+using dvpn::pool::OpenOutcome;
+
+namespace {
+
+Limits small_limits() {
+  Limits limits;
+  limits.exec_channels_per_session = 2;
+  limits.direct_channels_per_session = 3;
+  limits.sessions = 2;
+  limits.spread_sessions = 1;
+  return limits;
+}
+
+// A ledger with one ready session, id 1.
+Ledger with_ready_session(Limits limits = small_limits()) {
+  Ledger ledger(limits);
+  ledger.session_started(1);
+  ledger.session_ready(1);
+  return ledger;
+}
+
+}  // namespace
+
+TEST_CASE("a session takes channels only once ready, and one handshake runs at a time") {
+  Ledger ledger(small_limits());
+  const auto now = Clock::now();
+  CHECK(ledger.want_session(true, now));
+  ledger.session_started(1);
+  CHECK(ledger.connecting());
+  CHECK_FALSE(ledger.pick(Mode::direct));
+  CHECK_FALSE(ledger.want_session(true, now));  // one handshake in flight at a time
+  ledger.session_ready(1);
+  CHECK_FALSE(ledger.connecting());
+  CHECK(ledger.pick(Mode::direct) == 1u);
+  CHECK(ledger.idle(1));
+  CHECK(ledger.ready_sessions() == 1);
+}
+
+TEST_CASE("a channel counts from assignment until its open fails or it is released") {
+  Ledger ledger = with_ready_session();
+  ledger.channel_assigned(1, Mode::direct);
+  CHECK(ledger.channels() == 1);
+  CHECK_FALSE(ledger.idle(1));
+
+  SUBCASE("opened, then released") {
+    CHECK_FALSE(ledger.open_finished(1, Mode::direct, OpenOutcome::opened).pause_for_far_end);
+    CHECK(ledger.channels() == 1);
+    ledger.channel_released(1, Mode::direct);
+    CHECK(ledger.channels() == 0);
+    CHECK(ledger.idle(1));
+  }
+  SUBCASE("failed: freed at once") {
+    ledger.open_finished(1, Mode::direct, OpenOutcome::failed);
+    CHECK(ledger.channels() == 0);
+  }
+  SUBCASE("moved off a stuck session: freed, and the session takes no opens") {
+    ledger.open_finished(1, Mode::direct, OpenOutcome::moved);
+    CHECK(ledger.channels() == 0);
+    CHECK_FALSE(ledger.pick(Mode::direct));
+  }
+  SUBCASE("the session dies: everything it counted goes with it") {
+    ledger.session_ended(1, true, Clock::now());
+    CHECK(ledger.channels() == 0);
+    CHECK(ledger.sessions() == 0);
+    CHECK_FALSE(ledger.known(1));
+  }
+}
+
+TEST_CASE("limits per session and per mode") {
+  Ledger ledger = with_ready_session();
+  ledger.channel_assigned(1, Mode::netcat);
+  ledger.channel_assigned(1, Mode::netcat);
+  CHECK_FALSE(ledger.pick(Mode::netcat));   // exec limit 2 reached
+  CHECK(ledger.pick(Mode::direct) == 1u);   // direct channels are counted apart
+  for (int i = 0; i < 3; ++i) ledger.channel_assigned(1, Mode::direct);
+  CHECK_FALSE(ledger.pick(Mode::direct));
+  ledger.channel_released(1, Mode::direct);
+  CHECK(ledger.pick(Mode::direct) == 1u);
+}
+
+TEST_CASE("the far end refusing a session channel caps the session at what it has") {
+  Ledger ledger = with_ready_session();
+  ledger.channel_assigned(1, Mode::netcat);
+  ledger.open_finished(1, Mode::netcat, OpenOutcome::opened);
+  ledger.channel_assigned(1, Mode::netcat);
+  SUBCASE("cap = the one it carries; lifted when one of its exec channels ends") {
+    CHECK_FALSE(ledger.open_finished(1, Mode::netcat, OpenOutcome::far_end_full).pause_for_far_end);
+    CHECK(ledger.channels() == 1);
+    CHECK_FALSE(ledger.pick(Mode::netcat));
+    CHECK(ledger.pick(Mode::direct) == 1u);
+    ledger.channel_released(1, Mode::netcat);
+    CHECK(ledger.pick(Mode::netcat) == 1u);
+  }
+  SUBCASE("with nothing of ours to end, only the pause lifts the cap") {
+    ledger.channel_released(1, Mode::netcat);  // the opened one ends first
+    CHECK(ledger.open_finished(1, Mode::netcat, OpenOutcome::far_end_full).pause_for_far_end);
+    CHECK_FALSE(ledger.pick(Mode::netcat));
+    ledger.refusal_pause_over();
+    CHECK(ledger.pick(Mode::netcat) == 1u);
+  }
+}
+
+TEST_CASE("a stalled session takes no opens until its stuck open finishes") {
+  Ledger ledger = with_ready_session();
+  ledger.channel_assigned(1, Mode::direct);  // the stuck one
+  ledger.channel_assigned(1, Mode::direct);  // queued behind it
+  ledger.open_finished(1, Mode::direct, OpenOutcome::moved);
+  CHECK_FALSE(ledger.pick(Mode::direct));
+  CHECK(ledger.channels() == 1);
+  // It does not count against the session limit: another handshake may start.
+  CHECK(ledger.want_session(true, Clock::now()));
+  ledger.open_finished(1, Mode::direct, OpenOutcome::failed);  // the stuck open gave up at last
+  CHECK(ledger.pick(Mode::direct) == 1u);
+}
+
+TEST_CASE("stalled sessions never let the pool exceed twice the session limit") {
+  Ledger ledger(small_limits());  // sessions = 2
+  for (dvpn::pool::SessionId id = 1; id <= 4; ++id) {
+    ledger.session_started(id);
+    ledger.session_ready(id);
+    ledger.channel_assigned(id, Mode::direct);
+    ledger.channel_assigned(id, Mode::direct);
+    ledger.open_finished(id, Mode::direct, OpenOutcome::moved);
+  }
+  CHECK_FALSE(ledger.want_session(true, Clock::now()));
+}
+
+TEST_CASE("opens spread: fewest in flight first, then fewest channels") {
+  Ledger ledger(small_limits());
+  ledger.session_started(1);
+  ledger.session_ready(1);
+  ledger.session_started(2);
+  ledger.session_ready(2);
+  ledger.channel_assigned(1, Mode::direct);
+  CHECK(ledger.pick(Mode::direct) == 2u);  // 1 has an open in flight
+  ledger.channel_assigned(2, Mode::direct);
+  ledger.open_finished(2, Mode::direct, OpenOutcome::opened);
+  ledger.channel_assigned(2, Mode::direct);
+  ledger.open_finished(2, Mode::direct, OpenOutcome::opened);
+  CHECK(ledger.pick(Mode::direct) == 2u);  // 2 has more channels but no open in flight
+  ledger.open_finished(1, Mode::direct, OpenOutcome::opened);
+  CHECK(ledger.pick(Mode::direct) == 1u);  // now equal on opens: 1 has fewer channels
+}
+
+TEST_CASE("another session: for waiting connections, queued opens, or busy channels") {
+  Limits limits = small_limits();
+  limits.spread_sessions = 2;
+  Ledger ledger = with_ready_session(limits);
+  const auto now = Clock::now();
+  CHECK_FALSE(ledger.want_session(false, now));  // idle session
+  ledger.channel_assigned(1, Mode::direct);
+  CHECK(ledger.want_session(false, now));  // all sessions busy, below spread_sessions
+  ledger.session_started(2);
+  ledger.session_ready(2);
+  CHECK_FALSE(ledger.want_session(true, now));  // at the session limit
+}
+
+TEST_CASE("failed handshakes back off, doubling to 30 s; a ready session resets it") {
+  Ledger ledger(small_limits());
+  auto now = Clock::now();
+  ledger.session_started(1);
+  ledger.session_ended(1, false, now);
+  CHECK_FALSE(ledger.connecting());
+  CHECK(ledger.backoff() == Duration{1000});
+  CHECK(ledger.backing_off(now));
+  CHECK_FALSE(ledger.want_session(true, now));
+  CHECK(ledger.failed_since_ready());
+  CHECK(ledger.want_session(true, now + Duration{1001}));
+  for (dvpn::pool::SessionId id = 2; id < 10; ++id) {
+    ledger.session_started(id);
+    ledger.session_ended(id, false, now);
+  }
+  CHECK(ledger.backoff() == Duration{30000});
+  ledger.session_started(10);
+  ledger.session_ready(10);
+  CHECK(ledger.backoff() == Duration{0});
+  CHECK_FALSE(ledger.backing_off(now));
+  CHECK_FALSE(ledger.failed_since_ready());
+}
+
+TEST_CASE("a ready session's death is no handshake failure: no backoff") {
+  Ledger ledger = with_ready_session();
+  const auto now = Clock::now();
+  ledger.session_ended(1, true, now);
+  CHECK_FALSE(ledger.backing_off(now));
+  CHECK(ledger.failed_since_ready());  // the next session counts as a reconnect
+  CHECK(ledger.want_session(false, now));  // at once, with nothing waiting: keep one warm
+}
+
+TEST_CASE("an idle close forgets the session without a failure; late news about it is ignored") {
+  Ledger ledger = with_ready_session();
+  ledger.session_closed_idle(1);
+  CHECK(ledger.sessions() == 0);
+  CHECK_FALSE(ledger.failed_since_ready());
+  ledger.session_ended(1, true, Clock::now());  // its own report arrives after
+  CHECK_FALSE(ledger.failed_since_ready());
+  ledger.channel_assigned(1, Mode::direct);
+  ledger.channel_released(1, Mode::direct);
+  CHECK(ledger.open_finished(1, Mode::netcat, OpenOutcome::far_end_full).pause_for_far_end == false);
+  CHECK(ledger.channels() == 0);
+}
