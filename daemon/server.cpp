@@ -158,7 +158,7 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
     return;
   }
   net::set_no_delay(fd);
-  GatewayKey key = target->gateway;
+  SshEndpoint key = target->endpoint;
   connection->set_target(std::move(*target), std::move(table));
   auto deadline = std::chrono::steady_clock::now() + cfg_.ssh.connect_timeout;
   gateways_->get(key)->submit(std::make_shared<ssh::Tunnel>(std::move(connection), deadline));

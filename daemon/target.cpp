@@ -25,7 +25,7 @@ std::string shell_quote(const std::string& text) {
 
 }  // namespace
 
-std::string GatewayKey::to_string() const {
+std::string SshEndpoint::to_string() const {
   bool v6 = host.find(':') != std::string::npos;
   std::string out = user + "@";
   out += v6 ? "[" + host + "]" : host;
@@ -62,9 +62,9 @@ std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::R
   target.ip = ip;
   target.port = port;
   target.site = site;
-  target.gateway.user = site->endpoint.user.value_or(cfg.ssh.user);
-  target.gateway.host = site->endpoint.host;
-  target.gateway.port = site->endpoint.port.value_or(cfg.ssh.port);
+  target.endpoint.user = site->endpoint.user.value_or(cfg.ssh.user);
+  target.endpoint.host = site->endpoint.host;
+  target.endpoint.port = site->endpoint.port.value_or(cfg.ssh.port);
   target.mode = site->mode.value_or(cfg.ssh.mode);
   if (target.mode == hostsdb::Mode::netcat) target.command = far_command(cfg.ssh.command, ip, port);
   return target;

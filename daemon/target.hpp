@@ -11,21 +11,21 @@
 
 namespace dvpn {
 
-// The SSH endpoint of a site's gateway with config defaults filled in; one
+// The SSH endpoint (user@host:port) of a site's far gateway, config defaults filled in; one
 // pool of sessions exists per distinct endpoint.
-struct GatewayKey {
+struct SshEndpoint {
   std::string user;
   std::string host;
   std::uint16_t port = 22;
   std::string to_string() const;  // user@host:port, IPv6 in brackets
-  friend bool operator==(const GatewayKey&, const GatewayKey&) = default;
+  friend bool operator==(const SshEndpoint&, const SshEndpoint&) = default;
 };
 
 struct Target {
   hostsdb::Ip ip;
   std::uint16_t port = 0;
   const hostsdb::Site* site = nullptr;  // owned by the route table the caller holds
-  GatewayKey gateway;
+  SshEndpoint endpoint;  // where its SSH sessions go
   hostsdb::Mode mode = hostsdb::Mode::netcat;
   std::string command;  // the far-end command (netcat mode)
 };

@@ -14,7 +14,7 @@ constexpr int max_retries = 100;
 
 }  // namespace
 
-EndpointPool::EndpointPool(boost::asio::io_context& io, GatewayKey key,
+EndpointPool::EndpointPool(boost::asio::io_context& io, SshEndpoint key,
                            std::shared_ptr<const ssh::SessionSettings> settings, Limits limits)
     : io_(io),
       strand_(boost::asio::make_strand(io)),

@@ -43,7 +43,7 @@ struct Stats {
 
 class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
  public:
-  EndpointPool(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const ssh::SessionSettings> settings,
+  EndpointPool(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<const ssh::SessionSettings> settings,
                Limits limits);
 
   // Carries the tunnel's connection, or resets it (thread-safe).
@@ -79,7 +79,7 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  GatewayKey key_;
+  SshEndpoint key_;
   std::shared_ptr<const ssh::SessionSettings> settings_;
   Limits limits_;
   Ledger ledger_;

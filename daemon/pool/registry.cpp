@@ -2,7 +2,7 @@
 
 namespace dvpn::pool {
 
-std::shared_ptr<EndpointPool> Registry::get(const GatewayKey& key) {
+std::shared_ptr<EndpointPool> Registry::get(const SshEndpoint& key) {
   std::string name = key.to_string();
   std::lock_guard lock(mu_);
   auto& pool = pools_[name];

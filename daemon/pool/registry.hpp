@@ -16,7 +16,7 @@ class Registry {
   Registry(boost::asio::io_context& io, std::shared_ptr<const ssh::SessionSettings> settings, Limits limits)
       : io_(io), settings_(std::move(settings)), limits_(limits) {}
 
-  std::shared_ptr<EndpointPool> get(const GatewayKey& key);
+  std::shared_ptr<EndpointPool> get(const SshEndpoint& key);
   void for_each(const std::function<void(EndpointPool&)>& fn);
 
  private:

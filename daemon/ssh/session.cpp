@@ -29,7 +29,7 @@ constexpr const char* mac_prefs = "hmac-sha2-256,hmac-sha2-512";
 
 }  // namespace
 
-Session::Session(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const SessionSettings> settings,
+Session::Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<const SessionSettings> settings,
                  SessionEvents events)
     : strand_(boost::asio::make_strand(io)),
       timer_(strand_),

@@ -32,7 +32,7 @@ class TcpDialer;
 
 class Session final : public ChannelHost, public std::enable_shared_from_this<Session> {
  public:
-  Session(boost::asio::io_context& io, GatewayKey key, std::shared_ptr<const SessionSettings> settings,
+  Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<const SessionSettings> settings,
           SessionEvents events);
   ~Session() override;
   Session(const Session&) = delete;
@@ -88,7 +88,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   Strand strand_;
   boost::asio::steady_timer timer_;       // setup deadline, then the tick
   boost::asio::steady_timer open_timer_;  // deadline of the oldest pending channel open
-  GatewayKey key_;
+  SshEndpoint key_;
   std::shared_ptr<const SessionSettings> settings_;
   SessionEvents events_;
   std::uint64_t id_;

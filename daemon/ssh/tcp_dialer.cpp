@@ -11,7 +11,7 @@
 
 namespace dvpn::ssh {
 
-TcpDialer::TcpDialer(Strand& strand, GatewayKey key, std::string log_prefix, TimePoint deadline, Done done)
+TcpDialer::TcpDialer(Strand& strand, SshEndpoint key, std::string log_prefix, TimePoint deadline, Done done)
     : strand_(strand),
       key_(std::move(key)),
       log_prefix_(std::move(log_prefix)),

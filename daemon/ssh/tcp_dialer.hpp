@@ -27,7 +27,7 @@ class TcpDialer : public std::enable_shared_from_this<TcpDialer> {
   // socket, or an empty error-free optional with `error` saying why not.
   using Done = std::function<void(std::optional<tcp::socket>, const std::string& error)>;
 
-  TcpDialer(Strand& strand, GatewayKey key, std::string log_prefix, TimePoint deadline, Done done);
+  TcpDialer(Strand& strand, SshEndpoint key, std::string log_prefix, TimePoint deadline, Done done);
   void start();
   void cancel();
   bool resolving() const noexcept { return stage_ == Stage::resolving; }
@@ -42,7 +42,7 @@ class TcpDialer : public std::enable_shared_from_this<TcpDialer> {
   void finish(std::optional<tcp::socket> socket, const std::string& error);
 
   Strand& strand_;
-  GatewayKey key_;
+  SshEndpoint key_;
   std::string log_prefix_;  // "session N to user@host:port"
   TimePoint deadline_;
   Done done_;

@@ -17,9 +17,9 @@ TEST_CASE("far command leaves other braces and text alone") {
 }
 
 TEST_CASE("gateway key prints IPv6 hosts in brackets") {
-  dvpn::GatewayKey key{"dvpn", "2001:db8::5", 22};
+  dvpn::SshEndpoint key{"dvpn", "2001:db8::5", 22};
   CHECK(key.to_string() == "dvpn@[2001:db8::5]:22");
-  dvpn::GatewayKey name{"u", "gw.example", 2222};
+  dvpn::SshEndpoint name{"u", "gw.example", 2222};
   CHECK(name.to_string() == "u@gw.example:2222");
 }
 
