@@ -9,6 +9,7 @@
 #include "loader.hpp"
 #include "log.hpp"
 #include "metrics/render.hpp"
+#include "net/asio_endpoint.hpp"
 #include "net/original_dst.hpp"
 #include "notify.hpp"
 #include "net/socket_options.hpp"
@@ -32,22 +33,19 @@ gateway::Limits limits_from(const config::Config& cfg) {
 }
 
 // Where a connection was going, before (or without) a site to carry it.
-Target unrouted(const net::Destination& destination) {
+Target unrouted(const hostsdb::IpEndpoint& destination) {
   Target target;
   target.ip = destination.ip;
   target.port = destination.port;
   return target;
 }
 
-boost::asio::ip::tcp::endpoint parse_listen(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("listen \"" + text + "\": expected ADDR:PORT");
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(host, ec);
-  if (ec) throw std::runtime_error("listen \"" + text + "\": bad address");
-  return {address, static_cast<unsigned short>(std::stoi(text.substr(colon + 1)))};
+// The config checked these texts at load; a Config built otherwise fails
+// here, by the same parser.
+boost::asio::ip::tcp::endpoint listen_endpoint(const char* key, const std::string& text) {
+  const auto parsed = hostsdb::IpEndpoint::parse(text);
+  if (!parsed.endpoint) throw std::runtime_error(std::string(key) + " \"" + text + "\": " + parsed.error);
+  return net::to_asio(*parsed.endpoint);
 }
 
 }  // namespace
@@ -61,7 +59,7 @@ Server::Server(config::Config cfg, hostsdb::RouteTablePtr table)
     control_ = std::make_unique<ControlServer>(io_, cfg_.control_socket, [this] { return snapshot(); },
                                                [this] { return metrics_page(); });
   if (!cfg_.metrics_listen.empty())
-    metrics_http_ = std::make_unique<metrics::HttpServer>(io_, parse_listen(cfg_.metrics_listen),
+    metrics_http_ = std::make_unique<metrics::HttpServer>(io_, listen_endpoint("metrics_listen", cfg_.metrics_listen),
                                                           [this] { return metrics_page(); });
 }
 
@@ -78,7 +76,7 @@ StatusSnapshot Server::snapshot() {
 Server::~Server() = default;
 
 void Server::bind(const std::string& listen) {
-  tcp::endpoint endpoint = parse_listen(listen);
+  tcp::endpoint endpoint = listen_endpoint("listen", listen);
   auto listener = std::make_unique<Listener>(io_);
   tcp::acceptor* acceptor = &listener->acceptor;
   boost::system::error_code ec;
