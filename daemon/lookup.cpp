@@ -4,7 +4,7 @@
 #include <charconv>
 #include <sstream>
 
-#include "connection.hpp"
+#include "ip_endpoint.hpp"
 #include "target.hpp"
 
 namespace dvpn {
@@ -41,7 +41,7 @@ std::optional<LookupQuery> parse_lookup_query(const std::string& text) {
 std::string describe_lookup(const config::Config& cfg, const hostsdb::RouteTable& table, const LookupQuery& query,
                             bool& found) {
   std::ostringstream out;
-  std::string shown = query.port ? endpoint_text(query.ip, query.port) : query.ip.to_string();
+  std::string shown = query.port ? hostsdb::IpEndpoint{query.ip, query.port}.to_string() : query.ip.to_string();
   auto target = resolve_target(cfg, table, query.ip, query.port);
   found = target.has_value();
   if (!target) {
