@@ -95,11 +95,8 @@ void Server::accept_next(Listener& listener) {
     if (stopping_ || ec == boost::asio::error::operation_aborted) return;
     if (ec) {
       // EMFILE/ENFILE and friends: the loop must not die nor spin.
-      static log::RateLimit limit(5000);
-      unsigned long suppressed = 0;
-      if (limit.allow(suppressed)) {
-        DVPN_LOG(warning) << "accept failed: " << ec.message() << "; pausing accepts";
-      }
+      static log::Limited accept_warning(std::chrono::seconds(5));
+      accept_warning.warn([&](log::Line& line) { line << "accept failed: " << ec.message() << "; pausing accepts"; });
       auto timer = std::make_shared<boost::asio::steady_timer>(io_, accept_backoff);
       timer->async_wait([this, &listener, timer](const boost::system::error_code&) { accept_next(listener); });
       return;
@@ -124,34 +121,23 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
   // must not fill the log. The line that speaks says how many were silenced
   // since the last one (those are still logged at debug level).
   if (tracker_->live() > cfg_.max_connections) {
-    static log::RateLimit limit(5000);
-    unsigned long suppressed = 0;
-    const bool loud = limit.allow(suppressed);
-    if (loud) {
-      DVPN_LOG(warning) << "max_connections (" << cfg_.max_connections << ") reached; resetting new connections"
-                        << (suppressed ? " (" + std::to_string(suppressed) + " more reset since the last report)" : "");
-    }
+    static log::Limited full_warning(std::chrono::seconds(5));
+    const bool loud = full_warning.warn([this](log::Line& line) {
+      line << "max_connections (" << cfg_.max_connections << ") reached; resetting new connections";
+    });
     connection->finish({"max-connections", true, !loud});
     return;
   }
   if (!destination) {
-    static log::RateLimit limit(1000);
-    unsigned long suppressed = 0;
-    const bool loud = limit.allow(suppressed);
-    if (loud && suppressed) {
-      DVPN_LOG(warning) << suppressed << " more connections to the listener itself (not redirected) were reset";
-    }
+    static log::Limited self_warning(std::chrono::seconds(1));
+    const bool loud = self_warning.allow("more connections to the listener itself (not redirected) were reset");
     connection->finish({"not-redirected (connected to the listener itself)", true, !loud});
     return;
   }
   auto target = resolve_target(cfg_, *table, destination->ip, destination->port);
   if (!target) {
-    static log::RateLimit limit(1000);
-    unsigned long suppressed = 0;
-    bool loud = limit.allow(suppressed);
-    if (loud && suppressed) {
-      DVPN_LOG(warning) << suppressed << " more connections to addresses without a site were reset";
-    }
+    static log::Limited no_site_warning(std::chrono::seconds(1));
+    const bool loud = no_site_warning.allow("more connections to addresses without a site were reset");
     connection->finish({"no-site", true, !loud});
     return;
   }
