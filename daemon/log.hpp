@@ -34,6 +34,7 @@ class Line {
 };
 
 // Lets a caller warn at most once per interval about a recurring condition.
+// Limited (below) adds the line and its count; use that for a new warning.
 class RateLimit {
  public:
   explicit RateLimit(long interval_ms) : interval_ms_(interval_ms) {}
