@@ -1,7 +1,6 @@
 #include "lookup.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <sstream>
 
 #include "ip_endpoint.hpp"
@@ -28,13 +27,7 @@ std::optional<LookupQuery> parse_lookup_query(const std::string& text) {
   auto ip = hostsdb::Ip::parse(host);
   if (!ip) return std::nullopt;
   LookupQuery query{*ip, 0};
-  if (!port_text.empty()) {
-    unsigned port = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-      return std::nullopt;
-    query.port = static_cast<std::uint16_t>(port);
-  }
+  if (!port_text.empty() && !hostsdb::parse_port(port_text, query.port).empty()) return std::nullopt;
   return query;
 }
 
