@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "ip_endpoint.hpp"
 #include "log.hpp"
 #include "net/socket_options.hpp"
 
@@ -28,11 +29,6 @@ void ConnectionTracker::reset_all() {
   for (int fd : fds_) net::set_reset_on_close(fd);
 }
 
-std::string endpoint_text(const hostsdb::Ip& ip, std::uint16_t port) {
-  if (ip.is_v4()) return ip.to_string() + ":" + std::to_string(port);
-  return "[" + ip.to_string() + "]:" + std::to_string(port);
-}
-
 Connection::Connection(tcp::socket client, const tcp::endpoint& peer, std::shared_ptr<ConnectionTracker> tracker,
                        std::shared_ptr<metrics::Registry> metrics)
     : client_(std::move(client)),
@@ -43,8 +39,8 @@ Connection::Connection(tcp::socket client, const tcp::endpoint& peer, std::share
   tracker_->add(fd_);
   auto addr = peer.address();
   if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
-  client_text_ = addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(peer.port())
-                              : addr.to_string() + ":" + std::to_string(peer.port());
+  // Asio's text, not hostsdb::Ip's: it keeps a link-local peer's zone.
+  client_text_ = hostsdb::host_port_text(addr.to_string(), peer.port());
 }
 
 Connection::~Connection() {
@@ -57,7 +53,7 @@ void Connection::set_target(Target target, hostsdb::RouteTablePtr table) {
   table_ = std::move(table);
 }
 
-std::string Connection::destination_text() const { return endpoint_text(target_.ip, target_.port); }
+std::string Connection::destination_text() const { return hostsdb::IpEndpoint{target_.ip, target_.port}.to_string(); }
 
 std::string Connection::site_text() const {
   if (!target_.site) return "";

@@ -85,7 +85,4 @@ class Connection {
   bool finished_ = false;
 };
 
-// "ip:port" / "[ip6]:port" for log lines.
-std::string endpoint_text(const hostsdb::Ip& ip, std::uint16_t port);
-
 }  // namespace dvpn

@@ -54,12 +54,10 @@ void ControlServer::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, local::socket socket) {
     if (ec == boost::asio::error::operation_aborted) return;
     if (ec) {
-      static log::RateLimit limit(5000);
-      unsigned long suppressed = 0;
-      if (limit.allow(suppressed)) {
-        DVPN_LOG(warning) << "control socket: accept failed: " << ec.message() << "; pausing its accepts"
-                          << (suppressed ? " (" + std::to_string(suppressed) + " more failures)" : "");
-      }
+      static log::Limited accept_warning(std::chrono::seconds(5));
+      accept_warning.warn([&](log::Line& line) {
+        line << "control socket: accept failed: " << ec.message() << "; pausing its accepts";
+      });
       retry_timer_.expires_after(accept_backoff);
       retry_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) accept_next();

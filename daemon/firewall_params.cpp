@@ -4,27 +4,15 @@
 #include <pwd.h>
 
 #include <algorithm>
-#include <charconv>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "ip_endpoint.hpp"
+
 namespace dvpn::firewall {
 namespace {
-
-// The port of a listen entry: "0.0.0.0:7007", "[::]:7007", ":7007" or "7007".
-std::optional<unsigned> listen_port(std::string_view entry) {
-  std::string_view digits = entry;
-  if (auto colon = entry.rfind(':'); colon != std::string_view::npos) {
-    if (entry.front() == '[' && (colon == 0 || entry[colon - 1] != ']')) return std::nullopt;
-    digits = entry.substr(colon + 1);
-  }
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (ec != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535)
-    return std::nullopt;
-  return port;
-}
 
 // The numeric uid of an account; nullopt if there is none by that name.
 std::optional<uid_t> account_uid(const std::string& name) {
@@ -63,14 +51,17 @@ config::ConfigError error(const config::Config& cfg, const std::string& what) {
 
 std::string params_text(const config::Config& cfg) {
   std::string ports;
-  std::vector<unsigned> seen;
+  std::vector<std::uint16_t> seen;
   for (const auto& entry : cfg.listen) {
-    auto port = listen_port(entry);
-    if (!port) throw error(cfg, "listen: no port in '" + entry + "', expected ADDRESS:PORT");
-    if (std::find(seen.begin(), seen.end(), *port) != seen.end()) continue;
-    seen.push_back(*port);
+    // The config's own parser, so an entry the daemon would not listen on
+    // (":7007", a name) gets no firewall rule either.
+    const auto parsed = hostsdb::IpEndpoint::parse(entry);
+    if (!parsed.endpoint) throw error(cfg, "listen: '" + entry + "': " + parsed.error);
+    const auto port = parsed.endpoint->port;
+    if (std::find(seen.begin(), seen.end(), port) != seen.end()) continue;
+    seen.push_back(port);
     if (!ports.empty()) ports += ' ';
-    ports += std::to_string(*port);
+    ports += std::to_string(port);
   }
 
   std::string uid;

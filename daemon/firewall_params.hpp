@@ -17,7 +17,8 @@ namespace dvpn::firewall {
 //   run_as=dvpnd                    "" when the daemon keeps its starting user
 //   run_as_uid=998                  numeric uid of run_as, "" when run_as is ""
 // Every value is limited to [A-Za-z0-9_.:/ -]. Throws config::ConfigError when
-// a listen entry has no valid port or run_as names no account.
+// a listen entry is not an ADDRESS:PORT the config accepts (hostsdb::IpEndpoint)
+// or run_as names no account.
 std::string params_text(const config::Config& cfg);
 
 }  // namespace dvpn::firewall

@@ -75,4 +75,15 @@ bool RateLimit::allow(unsigned long& suppressed) noexcept {
   return true;
 }
 
+void Limited::append_suppressed(Line& line, unsigned long suppressed) {
+  if (suppressed) line << " (" << suppressed << " similar suppressed)";
+}
+
+bool Limited::allow(std::string_view held_back) {
+  unsigned long suppressed = 0;
+  if (!limit_.allow(suppressed)) return false;
+  if (suppressed && enabled(Level::warning)) Line(Level::warning) << suppressed << ' ' << held_back;
+  return true;
+}
+
 }  // namespace dvpn::log

@@ -1,6 +1,7 @@
 #pragma once
 // Small, cheap logging: the level is checked before anything is formatted,
 // each line leaves in one write(2) (stderr) or one syslog(3) call.
+#include <chrono>
 #include <mutex>
 #include <sstream>
 #include <string_view>
@@ -33,6 +34,7 @@ class Line {
 };
 
 // Lets a caller warn at most once per interval about a recurring condition.
+// Limited (below) adds the line and its count; use that for a new warning.
 class RateLimit {
  public:
   explicit RateLimit(long interval_ms) : interval_ms_(interval_ms) {}
@@ -44,6 +46,39 @@ class RateLimit {
   long interval_ms_;
   long last_ms_ = -1'000'000'000;
   unsigned long suppressed_ = 0;
+};
+
+// A warning about a recurring condition (accept failures, rejections), written
+// at most once per interval. Every such warning counts what it held back the
+// same way, so one grep finds them all. Keep one per call site (a static).
+class Limited {
+ public:
+  explicit Limited(std::chrono::milliseconds interval) : limit_(interval.count()) {}
+
+  // If the interval allows, writes the warning `write(Line&)` composes, ending
+  // in " (N similar suppressed)" when N were held back since the last one.
+  // True when it spoke, so the caller can log the rest at debug level. The
+  // line is only formatted when it is written.
+  template <typename Write>
+  bool warn(Write&& write) {
+    unsigned long suppressed = 0;
+    if (!limit_.allow(suppressed)) return false;
+    if (enabled(Level::warning)) {
+      Line line(Level::warning);
+      write(line);
+      append_suppressed(line, suppressed);
+    }
+    return true;
+  }
+
+  // For a condition whose own line is written elsewhere (a connection's end=
+  // line at warning level): true when one may speak now, and then, if N were
+  // held back since, first a warning "N <held_back>" of its own.
+  bool allow(std::string_view held_back);
+
+ private:
+  static void append_suppressed(Line& line, unsigned long suppressed);
+  RateLimit limit_;
 };
 
 }  // namespace dvpn::log

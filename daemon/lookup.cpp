@@ -1,10 +1,9 @@
 #include "lookup.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <sstream>
 
-#include "connection.hpp"
+#include "ip_endpoint.hpp"
 #include "target.hpp"
 
 namespace dvpn {
@@ -28,20 +27,14 @@ std::optional<LookupQuery> parse_lookup_query(const std::string& text) {
   auto ip = hostsdb::Ip::parse(host);
   if (!ip) return std::nullopt;
   LookupQuery query{*ip, 0};
-  if (!port_text.empty()) {
-    unsigned port = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-      return std::nullopt;
-    query.port = static_cast<std::uint16_t>(port);
-  }
+  if (!port_text.empty() && !hostsdb::parse_port(port_text, query.port).empty()) return std::nullopt;
   return query;
 }
 
 std::string describe_lookup(const config::Config& cfg, const hostsdb::RouteTable& table, const LookupQuery& query,
                             bool& found) {
   std::ostringstream out;
-  std::string shown = query.port ? endpoint_text(query.ip, query.port) : query.ip.to_string();
+  std::string shown = query.port ? hostsdb::IpEndpoint{query.ip, query.port}.to_string() : query.ip.to_string();
   auto target = resolve_target(cfg, table, query.ip, query.port);
   found = target.has_value();
   if (!target) {

@@ -9,6 +9,7 @@
 #include "loader.hpp"
 #include "log.hpp"
 #include "metrics/render.hpp"
+#include "net/asio_endpoint.hpp"
 #include "net/original_dst.hpp"
 #include "notify.hpp"
 #include "net/socket_options.hpp"
@@ -32,22 +33,19 @@ pool::Limits limits_from(const config::Config& cfg) {
 }
 
 // Where a connection was going, before (or without) a site to carry it.
-Target unrouted(const net::Destination& destination) {
+Target unrouted(const hostsdb::IpEndpoint& destination) {
   Target target;
   target.ip = destination.ip;
   target.port = destination.port;
   return target;
 }
 
-boost::asio::ip::tcp::endpoint parse_listen(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("listen \"" + text + "\": expected ADDR:PORT");
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(host, ec);
-  if (ec) throw std::runtime_error("listen \"" + text + "\": bad address");
-  return {address, static_cast<unsigned short>(std::stoi(text.substr(colon + 1)))};
+// The config checked these texts at load; a Config built otherwise fails
+// here, by the same parser.
+boost::asio::ip::tcp::endpoint listen_endpoint(const char* key, const std::string& text) {
+  const auto parsed = hostsdb::IpEndpoint::parse(text);
+  if (!parsed.endpoint) throw std::runtime_error(std::string(key) + " \"" + text + "\": " + parsed.error);
+  return net::to_asio(*parsed.endpoint);
 }
 
 }  // namespace
@@ -61,7 +59,7 @@ Server::Server(config::Config cfg, hostsdb::RouteTablePtr table)
     control_ = std::make_unique<ControlServer>(io_, cfg_.control_socket, [this] { return snapshot(); },
                                                [this] { return metrics_page(); });
   if (!cfg_.metrics_listen.empty())
-    metrics_http_ = std::make_unique<metrics::HttpServer>(io_, parse_listen(cfg_.metrics_listen),
+    metrics_http_ = std::make_unique<metrics::HttpServer>(io_, listen_endpoint("metrics_listen", cfg_.metrics_listen),
                                                           [this] { return metrics_page(); });
 }
 
@@ -78,7 +76,7 @@ StatusSnapshot Server::snapshot() {
 Server::~Server() = default;
 
 void Server::bind(const std::string& listen) {
-  tcp::endpoint endpoint = parse_listen(listen);
+  tcp::endpoint endpoint = listen_endpoint("listen", listen);
   auto listener = std::make_unique<Listener>(io_);
   tcp::acceptor* acceptor = &listener->acceptor;
   boost::system::error_code ec;
@@ -97,11 +95,8 @@ void Server::accept_next(Listener& listener) {
     if (stopping_ || ec == boost::asio::error::operation_aborted) return;
     if (ec) {
       // EMFILE/ENFILE and friends: the loop must not die nor spin.
-      static log::RateLimit limit(5000);
-      unsigned long suppressed = 0;
-      if (limit.allow(suppressed)) {
-        DVPN_LOG(warning) << "accept failed: " << ec.message() << "; pausing accepts";
-      }
+      static log::Limited accept_warning(std::chrono::seconds(5));
+      accept_warning.warn([&](log::Line& line) { line << "accept failed: " << ec.message() << "; pausing accepts"; });
       auto timer = std::make_shared<boost::asio::steady_timer>(io_, accept_backoff);
       timer->async_wait([this, &listener, timer](const boost::system::error_code&) { accept_next(listener); });
       return;
@@ -126,34 +121,23 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
   // must not fill the log. The line that speaks says how many were silenced
   // since the last one (those are still logged at debug level).
   if (tracker_->live() > cfg_.max_connections) {
-    static log::RateLimit limit(5000);
-    unsigned long suppressed = 0;
-    const bool loud = limit.allow(suppressed);
-    if (loud) {
-      DVPN_LOG(warning) << "max_connections (" << cfg_.max_connections << ") reached; resetting new connections"
-                        << (suppressed ? " (" + std::to_string(suppressed) + " more reset since the last report)" : "");
-    }
+    static log::Limited full_warning(std::chrono::seconds(5));
+    const bool loud = full_warning.warn([this](log::Line& line) {
+      line << "max_connections (" << cfg_.max_connections << ") reached; resetting new connections";
+    });
     connection->finish({"max-connections", true, !loud});
     return;
   }
   if (!destination) {
-    static log::RateLimit limit(1000);
-    unsigned long suppressed = 0;
-    const bool loud = limit.allow(suppressed);
-    if (loud && suppressed) {
-      DVPN_LOG(warning) << suppressed << " more connections to the listener itself (not redirected) were reset";
-    }
+    static log::Limited self_warning(std::chrono::seconds(1));
+    const bool loud = self_warning.allow("more connections to the listener itself (not redirected) were reset");
     connection->finish({"not-redirected (connected to the listener itself)", true, !loud});
     return;
   }
   auto target = resolve_target(cfg_, *table, destination->ip, destination->port);
   if (!target) {
-    static log::RateLimit limit(1000);
-    unsigned long suppressed = 0;
-    bool loud = limit.allow(suppressed);
-    if (loud && suppressed) {
-      DVPN_LOG(warning) << suppressed << " more connections to addresses without a site were reset";
-    }
+    static log::Limited no_site_warning(std::chrono::seconds(1));
+    const bool loud = no_site_warning.allow("more connections to addresses without a site were reset");
     connection->finish({"no-site", true, !loud});
     return;
   }

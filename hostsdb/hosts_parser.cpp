@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ip_endpoint.hpp"  // parse_port
+
 namespace dvpn::hostsdb {
 namespace {
 
@@ -50,19 +52,6 @@ std::string check_word(std::string_view word, std::string_view what) {
   return {};
 }
 
-// "" when `digits` is a port 1-65535, else what is wrong with it.
-std::string parse_port(std::string_view digits, std::optional<std::uint16_t>& port) {
-  if (digits.empty()) return "empty port after \":\"";
-  unsigned value = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return "port " + quote(digits) + " is not a number";
-    if (value <= 65535) value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value == 0 || value > 65535) return "port " + quote(digits) + " out of range 1-65535";
-  port = static_cast<std::uint16_t>(value);
-  return {};
-}
-
 // "" on success, else what is wrong with `text` as [user@]host[:port].
 //
 // An IPv6 host must be in brackets, even without a port: "2001:db8::5:22" is
@@ -108,7 +97,9 @@ std::string parse_endpoint(std::string_view text, Endpoint& out) {
     if (dotted && !Ip::parse(host)) return "host " + quote(host) + " is not an IPv4 address";
   }
   if (has_port) {
-    if (auto err = parse_port(port, out.port); !err.empty()) return err;
+    std::uint16_t number = 0;
+    if (auto err = parse_port(port, number); !err.empty()) return err;
+    out.port = number;
   }
   out.host = std::string(host);
   return {};

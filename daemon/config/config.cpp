@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "ip_endpoint.hpp"
 #include "yaml_reader.hpp"
 
 namespace dvpn::config {
@@ -41,14 +42,14 @@ std::vector<std::string> read_listen(const Field& field) {
   constexpr std::string_view item_form =
       "ADDRESS:PORT with an IP address and a port from 1 to 65535, IPv6 in brackets like [::]:7007";
   std::vector<std::string> texts;
-  std::vector<ListenAddress> addresses;
+  std::vector<hostsdb::IpEndpoint> addresses;
   read_list(field, R"(a list of ADDRESS:PORT like ["0.0.0.0:7007", "[::]:7007"])", false,
             [&](const Field& item) {
               auto text = read_text(item, item_form);
-              const auto address = parse_listen_address(text);
+              const auto address = hostsdb::IpEndpoint::parse(text).endpoint;
               if (!address) fail(item, "is " + quote(text), item_form);
               for (std::size_t i = 0; i < addresses.size(); ++i) {
-                if (addresses[i].ip == address->ip && addresses[i].port == address->port)
+                if (addresses[i] == *address)
                   fail(item, "is " + quote(text) + ", the same address as " + field.path + "[" +
                                  std::to_string(i) + "]",
                        "each address once");
@@ -131,7 +132,7 @@ std::string read_metrics_listen(const Field& field) {
   constexpr std::string_view form =
       "ADDRESS:PORT like 127.0.0.1:9107 (IPv6 in brackets), or \"\" for no metrics listener";
   auto text = read_text(field, form);
-  if (!text.empty() && !parse_listen_address(text)) fail(field, "is " + quote(text), form);
+  if (!text.empty() && !hostsdb::IpEndpoint::parse(text).endpoint) fail(field, "is " + quote(text), form);
   return text;
 }
 

@@ -40,6 +40,7 @@ struct SshConfig {
 
 struct Config {
   std::string path;  // the file it came from ("" for built-in defaults)
+  // As written, so messages quote them; each parses as a hostsdb::IpEndpoint.
   std::vector<std::string> listen = {"0.0.0.0:7007", "[::]:7007"};
   std::vector<std::string> hosts = {"/etc/hosts", "/etc/dvpn/hosts.d"};
   hostsdb::SitePrefix site_prefix;
@@ -76,14 +77,6 @@ Config parse_config(const std::string& text, const std::string& name);
 // Value parsers shared with the rest of the daemon; nullopt if malformed.
 std::optional<Duration> parse_duration(std::string_view text);  // "5s" "250ms" "1m" "2h"
 std::optional<std::uint64_t> parse_size(std::string_view text); // "65536" "64KiB" "1MiB" "1GiB"
-
-// One `listen:` entry split into its parts.
-struct ListenAddress {
-  hostsdb::Ip ip;
-  std::uint16_t port = 0;
-};
-// Parses "0.0.0.0:7007" or "[::]:7007" (IPv6 only in brackets, port 1-65535).
-std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
 // Checks an ssh.command template: "" if it has {host} and {port} and no other
 // {word} placeholder, else what is wrong ("has no {port} placeholder").

@@ -1,5 +1,6 @@
-// The config's scalar forms (durations, sizes, listen addresses, the ssh
-// command template) as pure string functions, with no YAML in sight.
+// The config's scalar forms (durations, sizes, the ssh command template) as
+// pure string functions, with no YAML in sight. Listen addresses are
+// hostsdb::IpEndpoint's, shared with the daemon and --firewall-params.
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -79,24 +80,6 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
       return scale(number->value, unit.bytes, std::numeric_limits<std::uint64_t>::max());
   }
   return std::nullopt;
-}
-
-std::optional<ListenAddress> parse_listen_address(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  const auto port_text = text.substr(colon + 1);
-  const auto port = split_number(port_text);
-  if (!port || !port->unit.empty() || port->value < 1 || port->value > 65535) return std::nullopt;
-
-  auto host = text.substr(0, colon);
-  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
-  if (bracketed) host = host.substr(1, host.size() - 2);
-  const auto ip = hostsdb::Ip::parse(host);
-  // IPv6 needs its brackets (and only IPv6 may have them), so "::1:7007"
-  // cannot be misread; an IPv4-mapped literal in brackets is refused too.
-  if (!ip || ip->is_v4() == bracketed) return std::nullopt;
-  if (!bracketed && host.find(':') != std::string_view::npos) return std::nullopt;
-  return ListenAddress{*ip, static_cast<std::uint16_t>(port->value)};
 }
 
 std::string check_command_template(std::string_view command) {

@@ -117,11 +117,8 @@ void HttpServer::accept_next() {
     if (ec == boost::asio::error::operation_aborted) return;
     if (ec) {
       // EMFILE and friends: neither die nor spin.
-      static log::RateLimit limit(5000);
-      unsigned long suppressed = 0;
-      if (limit.allow(suppressed)) {
-        DVPN_LOG(warning) << "metrics listener: accept failed: " << ec.message();
-      }
+      static log::Limited accept_warning(std::chrono::seconds(5));
+      accept_warning.warn([&](log::Line& line) { line << "metrics listener: accept failed: " << ec.message(); });
       retry_timer_.expires_after(accept_backoff);
       retry_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) accept_next();

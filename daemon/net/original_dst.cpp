@@ -17,8 +17,8 @@
 namespace dvpn::net {
 namespace {
 
-std::optional<Destination> from_sockaddr(const sockaddr_storage& ss) {
-  Destination dst;
+std::optional<hostsdb::IpEndpoint> from_sockaddr(const sockaddr_storage& ss) {
+  hostsdb::IpEndpoint dst;
   if (ss.ss_family == AF_INET) {
     const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
     dst.ip = hostsdb::Ip::from_v4(ntohl(sin.sin_addr.s_addr));
@@ -36,7 +36,7 @@ std::optional<Destination> from_sockaddr(const sockaddr_storage& ss) {
   return std::nullopt;
 }
 
-std::optional<Destination> local_address(int fd) {
+std::optional<hostsdb::IpEndpoint> local_address(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
@@ -45,7 +45,7 @@ std::optional<Destination> local_address(int fd) {
 
 }  // namespace
 
-std::optional<Destination> original_destination(int fd) {
+std::optional<hostsdb::IpEndpoint> original_destination(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   // An IPv4 client (also one arriving on a dual-stack IPv6 listener) is only
@@ -58,7 +58,7 @@ std::optional<Destination> original_destination(int fd) {
   if (!found) return std::nullopt;
   auto dst = from_sockaddr(ss);
   auto self = local_address(fd);
-  if (!dst || (self && self->ip == dst->ip && self->port == dst->port)) return std::nullopt;
+  if (!dst || (self && *self == *dst)) return std::nullopt;
   return dst;
 }
 

@@ -1,21 +1,15 @@
 #pragma once
 // The destination a client dialled before the firewall's REDIRECT changed it.
-#include <cstdint>
 #include <optional>
 
-#include "ip.hpp"
+#include "ip_endpoint.hpp"
 
 namespace dvpn::net {
-
-struct Destination {
-  hostsdb::Ip ip;
-  std::uint16_t port = 0;
-};
 
 // Reads SO_ORIGINAL_DST (IPv4, also for IPv4 clients on a dual-stack socket)
 // or IP6T_SO_ORIGINAL_DST (IPv6) from an accepted socket. nullopt when the
 // connection was not redirected: then the kernel reports our own listener,
 // and forwarding it would loop back into ourselves.
-std::optional<Destination> original_destination(int fd);
+std::optional<hostsdb::IpEndpoint> original_destination(int fd);
 
 }  // namespace dvpn::net

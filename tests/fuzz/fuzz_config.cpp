@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "config.hpp"
+#include "ip_endpoint.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -22,7 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view view(text);
   (void)dvpn::config::parse_duration(view);
   (void)dvpn::config::parse_size(view);
-  (void)dvpn::config::parse_listen_address(view);
+  // A listen address prints back to a text that parses to the same value.
+  if (const auto endpoint = dvpn::hostsdb::IpEndpoint::parse(view).endpoint) {
+    if (dvpn::hostsdb::IpEndpoint::parse(endpoint->to_string()).endpoint != endpoint) std::abort();
+  }
   (void)dvpn::config::check_command_template(view);
   return 0;
 }

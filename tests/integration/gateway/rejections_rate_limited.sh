@@ -40,7 +40,7 @@ hold_open two "$SRVB_IP" 2
 expect_rc 0 "200 resets" client 60 expect-reset "$SRVC_IP6" "$HTTP_PORT" --count 200 --concurrency 10 --within 2
 sleep 5.2   # the max_connections warning speaks every 5 s
 expect_rc 0 "one more, after the rate limit's interval" client 10 expect-reset "$SRVC_IP6" "$HTTP_PORT" --within 2
-read -r loud sum < <(accounted 'end=max-connections' 'max_connections \(2\) reached; resetting new connections \(([0-9]+) more reset since the last report\)')
+read -r loud sum < <(accounted 'end=max-connections' 'max_connections \(2\) reached; resetting new connections \(([0-9]+) similar suppressed\)')
 info "$loud warning lines for 201 rejections, $sum reported as suppressed"
 [ "$loud" -le "$MAX_LOUD" ] || fail "$loud warning lines for 201 max-connections rejections (at most $MAX_LOUD)"
 [ $((loud + sum)) = 201 ] || fail "max-connections: $loud warned + $sum reported suppressed, expected 201 in all"

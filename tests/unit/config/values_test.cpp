@@ -1,4 +1,5 @@
-// The pure value parsers: durations, sizes, listen addresses, command templates.
+// The pure value parsers: durations, sizes, command templates (listen
+// addresses: tests/unit/hostsdb/ip_endpoint_test.cpp).
 #include <doctest/doctest.h>
 
 #include <limits>
@@ -57,36 +58,6 @@ TEST_CASE("parse_size rejects values that overflow 64 bits") {
   CHECK_FALSE(parse_size("18446744073709551616").has_value());
   CHECK(parse_size("17179869183GiB") == 17179869183ull << 30);
   CHECK_FALSE(parse_size("17179869184GiB").has_value());  // 2^34 GiB = 2^64 bytes
-}
-
-TEST_CASE("parse_listen_address splits IPv4 and bracketed IPv6 addresses") {
-  const auto v4 = parse_listen_address("0.0.0.0:7007");
-  REQUIRE(v4);
-  CHECK(v4->ip.is_v4());
-  CHECK(v4->ip.to_string() == "0.0.0.0");
-  CHECK(v4->port == 7007);
-
-  const auto v6 = parse_listen_address("[::]:7007");
-  REQUIRE(v6);
-  CHECK_FALSE(v6->ip.is_v4());
-  CHECK(v6->ip.to_string() == "::");
-  CHECK(v6->port == 7007);
-
-  const auto loop = parse_listen_address("[::1]:65535");
-  REQUIRE(loop);
-  CHECK(loop->ip.to_string() == "::1");
-  CHECK(loop->port == 65535);
-  CHECK(parse_listen_address("127.0.0.1:1")->port == 1);
-}
-
-TEST_CASE("parse_listen_address rejects missing brackets, names and bad ports") {
-  for (const char* text : {"", "7007", ":7007", "0.0.0.0", "0.0.0.0:", "0.0.0.0:0", "0.0.0.0:65536",
-                           "0.0.0.0:-1", "0.0.0.0:+80", "0.0.0.0:80x", "::1:7007", "[::1]", "[::1]7007",
-                           "[1.2.3.4]:7007", "[::ffff:1.2.3.4]:7007", "::ffff:1.2.3.4:7007",
-                           "localhost:7007", "[localhost]:7007", "1.2.3:7007", "[::1:7007"}) {
-    CAPTURE(text);
-    CHECK_FALSE(parse_listen_address(text).has_value());
-  }
 }
 
 TEST_CASE("check_command_template wants {host} and {port} and no other placeholder") {

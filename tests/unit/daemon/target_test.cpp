@@ -16,7 +16,7 @@ TEST_CASE("far command leaves other braces and text alone") {
   CHECK(far_command("{hostx} {host}:{port}", *Ip::parse("10.0.0.1"), 1) == "{hostx} 10.0.0.1:1");
 }
 
-TEST_CASE("gateway key prints IPv6 hosts in brackets") {
+TEST_CASE("an SSH endpoint prints IPv6 hosts in brackets") {
   dvpn::SshEndpoint key{"dvpn", "2001:db8::5", 22};
   CHECK(key.to_string() == "dvpn@[2001:db8::5]:22");
   dvpn::SshEndpoint name{"u", "gw.example", 2222};
@@ -39,13 +39,13 @@ TEST_CASE("resolve_target fills config defaults and site options") {
   auto thursday = dvpn::resolve_target(cfg, table, *Ip::parse("10.0.3.7"), 80);
   REQUIRE(thursday);
   CHECK(thursday->site->name == "thursday");
-  CHECK(thursday->gateway.to_string() == "dvpn@203.0.113.7:22");
+  CHECK(thursday->endpoint.to_string() == "dvpn@203.0.113.7:22");
   CHECK(thursday->mode == dvpn::hostsdb::Mode::netcat);
   CHECK(thursday->command == "nc 10.0.3.7 80");
 
   auto friday = dvpn::resolve_target(cfg, table, *Ip::parse("10.0.5.9"), 443);
   REQUIRE(friday);
-  CHECK(friday->gateway.to_string() == "ops@gw.friday.example:2222");
+  CHECK(friday->endpoint.to_string() == "ops@gw.friday.example:2222");
   CHECK(friday->mode == dvpn::hostsdb::Mode::direct);
   CHECK(friday->command.empty());
 
