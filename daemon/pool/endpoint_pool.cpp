@@ -183,15 +183,13 @@ void EndpointPool::on_wait_timer() {
                                  : "timeout: every channel to " + key_.to_string() + " busy for connect_timeout");
   }
   if (!endpoint_down) {
-    static log::RateLimit limit(5000);
-    unsigned long suppressed = 0;
-    if (limit.allow(suppressed)) {
-      DVPN_LOG(warning) << "gateway " << key_.to_string() << ": all " << ledger_.sessions()
-                        << " sessions at their channel limit (ssh.max_sessions_per_gateway sessions, each at"
-                        << " ssh.max_channels_per_session or the far end's MaxSessions); connections waited"
-                        << " connect_timeout and were reset"
-                        << (suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
-    }
+    static log::Limited busy_warning(std::chrono::seconds(5));
+    busy_warning.warn([&](log::Line& line) {
+      line << "gateway " << key_.to_string() << ": all " << ledger_.sessions()
+           << " sessions at their channel limit (ssh.max_sessions_per_gateway sessions, each at"
+           << " ssh.max_channels_per_session or the far end's MaxSessions); connections waited"
+           << " connect_timeout and were reset";
+    });
   }
   publish_counts();
   arm_wait_timer();

@@ -62,14 +62,11 @@ void Session::on_open_deadline() {
     open_finished(std::move(tunnel), OpenOutcome::failed);
   }
   if (!expiry.handed_back.empty()) {
-    static log::RateLimit limit(5000);
-    unsigned long suppressed = 0;
-    if (limit.allow(suppressed)) {
-      DVPN_LOG(warning) << "gateway " << key_.to_string() << ": session " << id_
-                        << " stuck on a channel open past connect_timeout; " << expiry.handed_back.size()
-                        << " queued opens moved to other sessions"
-                        << (suppressed ? " (" + std::to_string(suppressed) + " more like this)" : "");
-    }
+    static log::Limited stuck_warning(std::chrono::seconds(5));
+    stuck_warning.warn([&](log::Line& line) {
+      line << "gateway " << key_.to_string() << ": session " << id_ << " stuck on a channel open past connect_timeout; "
+           << expiry.handed_back.size() << " queued opens moved to other sessions";
+    });
     hand_back(std::move(expiry.handed_back));
   }
   arm_open_deadline();
