@@ -24,7 +24,7 @@ WAN_LIFETIME_S=${WAN_LIFETIME_S:-1800}
 
 wan_delayline() {
   local exe=${DVPN_DELAYLINE:-${DVPN_BUILD_ROOT:+$DVPN_BUILD_ROOT/tests/wan/dvpn-delayline}}
-  [ -n "$exe" ] && [ -x "$exe" ] ||
+  [ -x "${exe:-/nonexistent}" ] ||
     fail "dvpn-delayline not found (${exe:-set DVPN_DELAYLINE or DVPN_BUILD_ROOT}); build it: meson compile -C BUILD dvpn-delayline"
   echo "$exe"
 }
