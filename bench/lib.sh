@@ -14,6 +14,8 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_ROOT=$(cd "$BENCH_DIR/.." && pwd)
 # shellcheck source=../tests/integration/lib/netlib.sh
 . "$BENCH_ROOT/tests/integration/lib/netlib.sh"
+# shellcheck source=../tests/integration/lib/wan.sh
+. "$BENCH_ROOT/tests/integration/lib/wan.sh"
 
 PY=/usr/bin/python3
 HELPERS=$BENCH_DIR/helpers
@@ -36,14 +38,24 @@ NOFILE=${NOFILE:-200000}
 # the forced command a jailed far end runs (chroot/), relaying itself;
 # "busybox" is plain `busybox nc` (copies 1 KiB per poll).
 FAR_END=${FAR_END:-gate}
+# BENCH_WAN (array of wan_link options, e.g. (--delay-ms 25)): the gwA-gwB
+# link goes through dvpn-delayline (tests/wan/), named "wan", instead of a
+# veth pair; bench/wan changes it between its rounds.
+BENCH_WAN=("${BENCH_WAN[@]}")
+# BENCH_DOWNLOAD=1: bench_traffic also measures one stream srvB -> hostA (iperf3 -R).
+BENCH_DOWNLOAD=${BENCH_DOWNLOAD:-0}
 
 # ---- build ---------------------------------------------------------------------------
-# Sets DVPND and HOSTSDB_BENCH; builds a release tree in $BENCH_BUILD unless DVPND is given.
+# Sets DVPND, HOSTSDB_BENCH, DVPN_GATE and DVPN_DELAYLINE; builds a release
+# tree in $BENCH_BUILD unless DVPND is given (the others then come from its tree).
 bench_build() {
   if [ -n "${DVPND:-}" ]; then
     [ -x "$DVPND" ] || { echo "bench: DVPND=$DVPND is not executable" >&2; exit 2; }
-    HOSTSDB_BENCH=${HOSTSDB_BENCH:-$(dirname "$(dirname "$DVPND")")/bench/hostsdb_bench}
-    DVPN_GATE=${DVPN_GATE:-$(dirname "$(dirname "$DVPND")")/chroot/dvpn-gate}
+    local tree
+    tree=$(dirname "$(dirname "$DVPND")")
+    HOSTSDB_BENCH=${HOSTSDB_BENCH:-$tree/bench/hostsdb_bench}
+    DVPN_GATE=${DVPN_GATE:-$tree/chroot/dvpn-gate}
+    DVPN_DELAYLINE=${DVPN_DELAYLINE:-$tree/tests/wan/dvpn-delayline}
     return 0
   fi
   local b=${BENCH_BUILD:-$BENCH_ROOT/build-bench}
@@ -53,12 +65,27 @@ bench_build() {
       { cat "${TMPDIR:-/tmp}/dvb-meson-setup.log" >&2; exit 2; }
   fi
   if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-    meson compile -C "$b" dvpnd chroot/dvpn-gate bench/hostsdb_bench >"${TMPDIR:-/tmp}/dvb-meson-compile.log" 2>&1 ||
+    meson compile -C "$b" dvpnd chroot/dvpn-gate bench/hostsdb_bench tests/wan/dvpn-delayline >"${TMPDIR:-/tmp}/dvb-meson-compile.log" 2>&1 ||
       { tail -30 "${TMPDIR:-/tmp}/dvb-meson-compile.log" >&2; exit 2; }
   fi
   DVPND=$b/daemon/dvpnd
   HOSTSDB_BENCH=$b/bench/hostsdb_bench
   DVPN_GATE=$b/chroot/dvpn-gate
+  DVPN_DELAYLINE=$b/tests/wan/dvpn-delayline
+}
+
+# bench_write_meta FILE [JSON_FIELDS] — the run's settings for report.py;
+# JSON_FIELDS ('"k":v,...') are added to them.
+bench_write_meta() {
+  {
+    printf '{"date":"%s","commit":"%s","command":"%s","mode":"%s","nproc":%s,"load_start":"%s",' \
+      "$(date -u)" "$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+      "$CMDLINE" "$MODE" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    printf '"dvpnd":"%s","runs":%s,"iperf":"%s","cr_seq":%s,"cr_conc_n":%s,"cr_conc":%s,' \
+      "${DVPND_WRAP:+$DVPND_WRAP }$DVPND${DVPN_SSH_EXTRA:+ (ssh: $DVPN_SSH_EXTRA)}" "$RUNS" "$(if [ -n "$IPERF_BYTES" ]; then echo "-n $IPERF_BYTES"; else echo "-t $IPERF_T"; fi)" "$CR_SEQ" "$CR_CONC_N" "$CR_CONC"
+    printf '%s"hold_direct":%s,"hold_netcat":%s,"sshd_maxsessions":%s,"dvpn_channels":%s,"log_level":"%s","quickack":%s}\n' \
+      "${2:+$2,}" "${HOLD_DIRECT:-0}" "${HOLD_NETCAT:-0}" "$SSHD_MAXSESSIONS" "$DVPN_CHANNELS" "$DVPN_LOG_LEVEL" "$GWA_QUICKACK"
+  } >"$1"
 }
 
 # ---- CPU and memory probes -------------------------------------------------------------
@@ -122,7 +149,11 @@ bench_topology_up() {
   local ns
   for ns in hostA gwA gwB srvB; do ns_add "$ns"; done
   link hostA eth0 "$HOSTA_IP/24" gwA lan0 "$GWA_LAN/24"
-  link gwA wan0 "$GWA_WAN/24" gwB wan0 "$GWB_WAN/24"
+  if [ ${#BENCH_WAN[@]} -gt 0 ]; then
+    wan_link gwA gwB "$GWA_WAN/24" "$GWB_WAN/24" --name wan "${BENCH_WAN[@]}"
+  else
+    link gwA wan0 "$GWA_WAN/24" gwB wan0 "$GWB_WAN/24"
+  fi
   link gwB lan0 "10.20.0.1/24,10.21.0.1/24" srvB eth0 "$SRV_NC_IP/24,$SRV_DIRECT_IP/24"
   ns_exec hostA ip route add default via "$GWA_LAN"
   ns_exec srvB ip route add default via 10.20.0.1
@@ -381,13 +412,14 @@ measured() {
   return 0
 }
 
-# bench_iperf RUN VARIANT TEST PARALLEL — one iperf3 client in hostA.
+# bench_iperf RUN VARIANT TEST PARALLEL [IPERF3_ARGS...] — one iperf3 client in hostA.
 bench_iperf() {
   local run=$1 variant=$2 test=$3 par=$4 len
+  shift 4
   if [ -n "${IPERF_BYTES:-}" ]; then len=(-n "$IPERF_BYTES"); else len=(-t "$IPERF_T"); fi
   measured "$run" "$variant" "$test" "$RAW/$run-$variant-$test.json" \
     ns_exec hostA timeout $((${IPERF_T:-10} + 30)) iperf3 -c "$T_HOST" -p "$T_IPERF" "${len[@]}" -P "$par" \
-    -J --connect-timeout 5000
+    -J --connect-timeout 5000 "$@"
   [ "$LAST_RC" = 0 ] || bench_iperf_server_start
 }
 
@@ -397,6 +429,24 @@ bench_connrate() {
   measured "$run" "$variant" "$test" "$RAW/$run-$variant-$test.json" \
     ns_exec hostA timeout $((CR_CAP + 60)) "$PY" "$HELPERS/connrate.py" --host "$T_HOST" --port "$T_HTTP" \
     --count "$count" --concurrency "$conc" --time-cap "$CR_CAP" --timeout 10
+}
+
+# bench_traffic RUN VARIANT — the traffic metrics of one variant, SETTLE
+# seconds apart: iperf3 1 stream (and srvB -> hostA with BENCH_DOWNLOAD=1),
+# -P 4, CR_SEQ transactions one at a time, CR_CONC_N with CR_CONC at once.
+bench_traffic() {
+  local run=$1 v=$2
+  bench_iperf "$run" "$v" iperf1 1
+  sleep "$SETTLE"
+  if [ "$BENCH_DOWNLOAD" = 1 ]; then
+    bench_iperf "$run" "$v" iperf1r 1 -R
+    sleep "$SETTLE"
+  fi
+  bench_iperf "$run" "$v" iperf4 4
+  sleep "$SETTLE"
+  bench_connrate "$run" "$v" cr_seq "$CR_SEQ" 1
+  sleep "$SETTLE"
+  bench_connrate "$run" "$v" cr_conc "$CR_CONC_N" "$CR_CONC"
 }
 
 # bench_hold RUN VARIANT COUNT [ssh: lines...] — a fresh dvpnd (config plus the

@@ -52,7 +52,7 @@ def derive(rec):
         b = rec["box"]
         busy, total = b[2] - b[0], b[3] - b[1]
         m["box_busy_pct"] = 100.0 * busy / total if total > 0 else None
-    if test in ("iperf1", "iperf4"):
+    if test in ("iperf1", "iperf1r", "iperf4"):
         j = last_json(rec["out"]) or {}
         end = j.get("end", {})
         recv = end.get("sum_received", {})
@@ -120,6 +120,7 @@ def derive(rec):
 # (label, test, metric key, format, target text, {variant: (kind, ratio_base or abs, threshold)})
 ROWS = [
     ("iperf3 1 stream, Gbit/s", "iperf1", "gbps", "%.2f"),
+    ("iperf3 1 stream download (-R), Gbit/s", "iperf1r", "gbps", "%.2f"),
     ("iperf3 -P 4, Gbit/s", "iperf4", "gbps", "%.2f"),
     ("gwA forwarder CPU s/GB, 1 stream (ssh / dvpnd)", "iperf1", "fwd_s_per_gb", "%.2f"),
     ("gwA forwarder CPU s/GB, -P 4", "iperf4", "fwd_s_per_gb", "%.2f"),
@@ -129,12 +130,14 @@ ROWS = [
     ("sequential: TTFB p50, ms", "cr_seq", "ttfb_p50_ms", "%.2f"),
     ("sequential: TTFB p99, ms", "cr_seq", "ttfb_p99_ms", "%.2f"),
     ("sequential: connect->close p50, ms", "cr_seq", "life_p50_ms", "%.2f"),
+    ("sequential: connect->close p99, ms", "cr_seq", "life_p99_ms", "%.2f"),
     ("sequential: forwarder CPU ms/conn", "cr_seq", "fwd_ms_per_conn", "%.3f"),
     ("sequential: gwB sshd CPU ms/conn", "cr_seq", "sshd_ms_per_conn", "%.2f"),
     ("20 at once: conns/s", "cr_conc", "conns_per_s", "%.0f"),
     ("20 at once: TTFB p50, ms", "cr_conc", "ttfb_p50_ms", "%.2f"),
     ("20 at once: TTFB p99, ms", "cr_conc", "ttfb_p99_ms", "%.2f"),
     ("20 at once: connect->close p50, ms", "cr_conc", "life_p50_ms", "%.2f"),
+    ("20 at once: connect->close p99, ms", "cr_conc", "life_p99_ms", "%.2f"),
     ("20 at once: forwarder CPU ms/conn", "cr_conc", "fwd_ms_per_conn", "%.3f"),
     ("held open: connections", "hold", "held", "%.0f"),
     ("held open: errors", "hold", "hold_errors", "%.0f"),
@@ -148,15 +151,64 @@ ROWS = [
 ]
 
 
-def collect(records):
-    """(variant, test, key) -> list of (value, load)."""
-    table = {}
+def collect(records, table=None, tag=""):
+    """(variant, test + tag, key) -> list of (value, load), added to table."""
+    table = {} if table is None else table
     for rec in records:
         m = derive(rec)
         for k, v in m.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                table.setdefault((rec["variant"], rec["test"], k), []).append((v, rec.get("load1")))
+                table.setdefault((rec["variant"], rec["test"] + tag, k), []).append((v, rec.get("load1")))
     return table
+
+
+def read_records(outdir):
+    """The records of OUT_DIR/raw/records.jsonl; an unreadable line is a failed record."""
+    records = []
+    with open(os.path.join(outdir, "raw", "records.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    records.append({"variant": "?", "test": "?", "rc": 1, "bad_line": line})
+    return records
+
+
+def render_table(w, table, present, rows):
+    """The side-by-side table: ROWS-style rows, a column per present variant,
+    then the ratios of dvpnd's variants to ssh -L and to plain routing."""
+    hdr = ["metric"] + [HEAD[v] for v in present]
+    ratios = [(v, "sshL") for v in ("direct", "netcat") if v in present and "sshL" in present]
+    ratios += [(v, "plain") for v in ("direct", "netcat") if v in present and "plain" in present]
+    hdr += ["%s ÷ %s" % (HEAD[x].replace("dvpnd ", ""), "ssh -L" if y == "sshL" else "plain") for x, y in ratios]
+    w("| " + " | ".join(hdr) + " |")
+    w("|" + "---|" * len(hdr))
+    for label, test, key, f in rows:
+        cells = [table.get((v, test, key)) for v in present]
+        if not any(cells):
+            continue
+        row = [label] + [fmt_cell(c, f) for c in cells]
+        for x, y in ratios:
+            vx = table.get((x, test, key))
+            vy = table.get((y, test, key))
+            row.append(ratio(med([v for v, _ in vx]) if vx else None, med([v for v, _ in vy]) if vy else None))
+        w("| " + " | ".join(row) + " |")
+    w("")
+
+
+def failures_of(records):
+    """One line per failed record."""
+    failures = []
+    for rec in records:
+        d = derive(rec) if "bad_line" not in rec else {"failed": "unreadable record"}
+        if d.get("failed"):
+            failures.append("run %s %s %s: %s (%s)" % (rec.get("run"), rec.get("variant"), rec.get("test"),
+                                                      d["failed"], rec.get("out")))
+    if not records:
+        failures.append("no measurements recorded")
+    return failures
 
 
 def med(vals):
@@ -189,15 +241,7 @@ def main():
     ap.add_argument("--md")
     a = ap.parse_args()
     meta = last_json(os.path.join(a.outdir, "meta.json")) or {}
-    records = []
-    with open(os.path.join(a.outdir, "raw", "records.jsonl")) as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                try:
-                    records.append(json.loads(line))
-                except ValueError:
-                    records.append({"variant": "?", "test": "?", "rc": 1, "bad_line": line})
+    records = read_records(a.outdir)
     present = [v for v in VARIANTS if any(r["variant"] == v for r in records)]
     table = collect(records)
     out = []
@@ -213,23 +257,7 @@ def main():
     w("")
     w("Cells: median [min–max over runs] (1-minute load average when taken).")
     w("")
-    hdr = ["metric"] + [HEAD[v] for v in present]
-    ratios = [(v, "sshL") for v in ("direct", "netcat") if v in present and "sshL" in present]
-    ratios += [(v, "plain") for v in ("direct", "netcat") if v in present and "plain" in present]
-    hdr += ["%s ÷ %s" % (HEAD[x].replace("dvpnd ", ""), "ssh -L" if y == "sshL" else "plain") for x, y in ratios]
-    w("| " + " | ".join(hdr) + " |")
-    w("|" + "---|" * len(hdr))
-    for label, test, key, f in ROWS:
-        cells = [table.get((v, test, key)) for v in present]
-        if not any(cells):
-            continue
-        row = [label] + [fmt_cell(c, f) for c in cells]
-        for x, y in ratios:
-            vx = table.get((x, test, key))
-            vy = table.get((y, test, key))
-            row.append(ratio(med([v for v, _ in vx]) if vx else None, med([v for v, _ in vy]) if vy else None))
-        w("| " + " | ".join(row) + " |")
-    w("")
+    render_table(w, table, present, ROWS)
 
     # Targets of issue 7 that this run can check.
     def m(v, test, key):
@@ -296,14 +324,7 @@ def main():
         w(open(hpath).read().rstrip())
         w("")
 
-    failures = []
-    for rec in records:
-        d = derive(rec) if "bad_line" not in rec else {"failed": "unreadable record"}
-        if d.get("failed"):
-            failures.append("run %s %s %s: %s (%s)" % (rec.get("run"), rec.get("variant"), rec.get("test"),
-                                                      d["failed"], rec.get("out")))
-    if not records:
-        failures.append("no measurements recorded")
+    failures = failures_of(records)
     if failures:
         w("Failures:")
         for f_ in failures:

@@ -19,9 +19,13 @@
 #   GW_SSH_EXTRA                       extra keys of dvpnd's ssh: section ("max_channels_per_session: 100")
 #   GW_CONFIG_EXTRA                    extra top-level dvpnd config lines ("limits: {max_connections: 5}")
 #   GW_START_DVPND=0                   build everything but do not start dvpnd
+#   GW_WAN_B                           wan_link options (lib/wan.sh), e.g. (--delay-ms 10): the
+#                                      gwA-gwB link goes through dvpn-delayline, named "wanb"
 GW_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/netlib.sh
 . "$GW_HERE/../lib/netlib.sh"
+# shellcheck source=../lib/wan.sh
+. "$GW_HERE/../lib/wan.sh"
 
 GW_TOOLS=$(cd "$GW_HERE/../tools" && pwd)
 PY=/usr/bin/python3
@@ -49,6 +53,7 @@ GW_SSHD_B_EXTRA=("${GW_SSHD_B_EXTRA[@]}")
 GW_SSHD_C_EXTRA=("${GW_SSHD_C_EXTRA[@]}")
 GW_SSH_EXTRA=("${GW_SSH_EXTRA[@]}")
 GW_CONFIG_EXTRA=("${GW_CONFIG_EXTRA[@]}")
+GW_WAN_B=("${GW_WAN_B[@]}")
 
 # siteb_ip MODE — srvB's address in the site that uses MODE (netcat|direct).
 siteb_ip() {
@@ -64,7 +69,13 @@ gw_network_up() {
   local ns
   for ns in hostA gwA gwB srvB gwC srvC; do ns_add "$ns"; done
   link hostA eth0 "$HOSTA_IP/24,$HOSTA_IP6/64"  gwA lan0 "$GWA_LAN/24,$GWA_LAN6/64"
-  link gwA wanb "198.51.100.1/24,2001:db8:1::1/64" gwB wan0 "$GWB_WAN/24,$GWB_WAN6/64"
+  if [ ${#GW_WAN_B[@]} -gt 0 ]; then
+    # Through dvpn-delayline instead of a veth (lib/wan.sh; the link is named wanb).
+    wan_link gwA gwB "198.51.100.1/24,2001:db8:1::1/64" "$GWB_WAN/24,$GWB_WAN6/64" \
+      --dev-a wanb --dev-b wan0 --name wanb "${GW_WAN_B[@]}"
+  else
+    link gwA wanb "198.51.100.1/24,2001:db8:1::1/64" gwB wan0 "$GWB_WAN/24,$GWB_WAN6/64"
+  fi
   link gwB lan0 "10.20.0.1/24,10.21.0.1/24"     srvB eth0 "$SRVB_IP/24,$SRVB_DIRECT_IP/24"
   link gwA wanc "198.51.101.1/24,2001:db8:2::1/64" gwC wan0 "$GWC_WAN/24,$GWC_WAN6/64"
   link gwC lan0 "fd00:30::1/64,10.30.0.1/24,10.31.0.1/24" \
