@@ -18,6 +18,14 @@ namespace {
 std::atomic<std::uint64_t> next_session_id{1};
 constexpr std::size_t scratch_size = 64 * 1024;
 
+// The relay's scratch buffer, one per thread: channels use it only within
+// one step (what the other side cannot take is copied out), and handlers on
+// a thread run one at a time.
+std::vector<char>& thread_scratch() {
+  thread_local std::vector<char> buffer(scratch_size);
+  return buffer;
+}
+
 // Cheapest strong choices libssh2 1.10 can negotiate (doc/ssh-notes.md §3):
 // curve25519 costs a fraction of OpenSSH's default sntrup761 kex, and
 // aes128-ctr uses AES-NI.
@@ -44,12 +52,13 @@ Session::Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<c
                 .room = [this] { schedule_pump(); },
                 .flushed_while_stopping = [this] { teardown(); },
                 .error = [this](const std::string& why) { fail(why); },
-            }),
-      scratch_(scratch_size) {}
+            }) {}
 
 Session::~Session() {
   if (ssh_) libssh2_session_free(ssh_);
 }
+
+std::vector<char>& Session::scratch() noexcept { return thread_scratch(); }
 
 std::string Session::peer() const { return "session " + std::to_string(id_) + " to " + key_.to_string(); }
 
@@ -166,6 +175,7 @@ void Session::arm_tick() {
       self->wire_.flush(self);
     }
     self->end_idle_tunnels();
+    self->wire_.trim();
     self->arm_tick();
   });
 }

@@ -51,7 +51,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   // --- ChannelHost, on the strand ---
   Strand& strand() noexcept override { return strand_; }
   LIBSSH2_SESSION* handle() noexcept override { return ssh_; }
-  std::vector<char>& scratch() noexcept override { return scratch_; }
+  std::vector<char>& scratch() noexcept override;
   bool congested() const noexcept override { return wire_.congested(); }
   std::uint32_t window_for_new_channel() const noexcept override;
   void wake(const std::shared_ptr<Tunnel>& tunnel) override;
@@ -99,7 +99,6 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
 
   OpenQueue<std::shared_ptr<Tunnel>> opens_;
   std::vector<std::shared_ptr<Tunnel>> tunnels_;
-  std::vector<char> scratch_;
   bool pump_scheduled_ = false;
   bool rescan_ = false;
 };

@@ -18,10 +18,17 @@ TcpTransport::TcpTransport(boost::asio::ip::tcp::socket socket, std::chrono::mil
   net::set_no_delay(fd_);
   net::set_unsent_limit(fd_, unsent_limit);
   if (keepalive.count() > 0) net::set_dead_peer_detection(fd_, keepalive);
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
 }
 
-void TcpTransport::read_some(boost::asio::mutable_buffer buffer, Handler done) {
-  socket_.async_read_some(buffer, std::move(done));
+void TcpTransport::wait_readable(Handler done) {
+  socket_.async_wait(boost::asio::socket_base::wait_read,
+                     [done = std::move(done)](const boost::system::error_code& ec) { done(ec, 0); });
+}
+
+std::size_t TcpTransport::read_now(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) {
+  return socket_.read_some(buffer, ec);
 }
 
 void TcpTransport::write_all(boost::asio::const_buffer buffer, Handler done) {

@@ -15,8 +15,12 @@ class Transport {
  public:
   using Handler = std::function<void(const boost::system::error_code&, std::size_t)>;
   virtual ~Transport() = default;
-  // At most one read and one write are outstanding at a time.
-  virtual void read_some(boost::asio::mutable_buffer buffer, Handler done) = 0;
+  // Completes once read_now() has bytes (or an error, or the end) to give.
+  // Reading only then lets an idle session hold no input buffer at all.
+  virtual void wait_readable(Handler done) = 0;
+  // What can be read now without waiting: 0 with would_block if nothing.
+  virtual std::size_t read_now(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) = 0;
+  // At most one wait and one write are outstanding at a time.
   virtual void write_all(boost::asio::const_buffer buffer, Handler done) = 0;
   virtual void close() = 0;
   // The descriptor libssh2 is told about (it only toggles its blocking mode; -1 if none).
@@ -30,7 +34,8 @@ class TcpTransport final : public Transport {
   // Takes a connected socket and sets it up for SSH: no Nagle, a bounded
   // unsent queue, dead-peer detection when `keepalive` is non-zero.
   TcpTransport(boost::asio::ip::tcp::socket socket, std::chrono::milliseconds keepalive);
-  void read_some(boost::asio::mutable_buffer buffer, Handler done) override;
+  void wait_readable(Handler done) override;
+  std::size_t read_now(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override;
   void write_all(boost::asio::const_buffer buffer, Handler done) override;
   void close() override;
   int descriptor() const override;

@@ -6,9 +6,21 @@
 #include <cstring>
 
 namespace dvpn::ssh {
+namespace {
+
+constexpr std::size_t read_chunk = 256 * 1024;
+
+// One input buffer per thread, shared by every session that runs there:
+// handlers run one at a time, and a session's pump leaves nothing in it.
+std::vector<char>& thread_input() {
+  thread_local std::vector<char> buffer(read_chunk);
+  return buffer;
+}
+
+}  // namespace
 
 Wire::Wire(Strand& strand, std::string peer_text, Events events)
-    : strand_(strand), peer_text_(std::move(peer_text)), events_(std::move(events)), in_(in_capacity) {}
+    : strand_(strand), peer_text_(std::move(peer_text)), events_(std::move(events)) {}
 
 void Wire::attach(std::unique_ptr<Transport> transport) { transport_ = std::move(transport); }
 
@@ -26,38 +38,90 @@ ssize_t Wire::send_callback(libssh2_socket_t, const void* buffer, size_t length,
 
 ssize_t Wire::recv_callback(libssh2_socket_t, void* buffer, size_t length, int, void** abstract) {
   auto* self = static_cast<Wire*>(*abstract);
-  std::size_t available = self->in_end_ - self->in_begin_;
-  if (available == 0) return -EAGAIN;
-  std::size_t n = std::min(available, length);
-  std::memcpy(buffer, self->in_.data() + self->in_begin_, n);
-  self->in_begin_ += n;
+  if (self->in_size_ == 0) return -EAGAIN;
+  std::size_t n = std::min(self->in_size_, length);
+  std::memcpy(buffer, self->in_data_, n);
+  self->in_data_ += n;
+  self->in_size_ -= n;
   self->in_consumed_ += n;
   return static_cast<ssize_t>(n);
 }
 
 void Wire::read(const std::shared_ptr<void>& keep_alive) {
-  if (reading_ || phase_ != Phase::running || !transport_) return;
-  if (in_begin_ == in_end_) {
-    in_begin_ = in_end_ = 0;
-  } else if (in_end_ == in_.size() && in_begin_ > 0) {
-    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-    in_end_ -= in_begin_;
-    in_begin_ = 0;
-  }
-  if (in_end_ == in_.size()) return;  // libssh2 must take some first
+  if (reading_ || phase_ != Phase::running || !transport_ || in_size_ >= held_limit) return;
+  // First a read that may find nothing, and only then a wait: the reactor
+  // is edge-triggered, so a wait started while bytes already sit in the
+  // socket would not wake until more arrive.
   reading_ = true;
-  transport_->read_some(boost::asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                        [this, keep_alive](const boost::system::error_code& ec, std::size_t n) {
-                          reading_ = false;
-                          if (phase_ != Phase::running) return;
-                          if (ec) {
-                            events_.error("connection to " + peer_text_ + " lost: " + ec.message());
-                            return;
-                          }
-                          in_end_ += n;
-                          transport_->after_read();
-                          events_.input();
-                        });
+  boost::asio::post(strand_, [this, keep_alive] {
+    reading_ = false;
+    if (phase_ == Phase::running) take_input(keep_alive);
+  });
+}
+
+void Wire::wait_for_input(const std::shared_ptr<void>& keep_alive) {
+  reading_ = true;
+  transport_->wait_readable([this, keep_alive](const boost::system::error_code& ec, std::size_t) {
+    reading_ = false;
+    if (phase_ != Phase::running) return;
+    if (ec) {
+      events_.error("connection to " + peer_text_ + " lost: " + ec.message());
+      return;
+    }
+    take_input(keep_alive);
+  });
+}
+
+void Wire::take_input(const std::shared_ptr<void>& keep_alive) {
+  std::vector<char>& buffer = thread_input();
+  boost::system::error_code ec;
+  const std::size_t n = transport_->read_now(boost::asio::buffer(buffer), ec);
+  if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+    wait_for_input(keep_alive);
+    return;
+  }
+  if (ec) {
+    events_.error("connection to " + peer_text_ + " lost: " + ec.message());
+    return;
+  }
+  moved_since_trim_ = true;
+  if (in_size_ > 0) {
+    // libssh2 has not taken earlier bytes yet: the new ones queue behind them.
+    held_.erase(held_.begin(), held_.end() - static_cast<std::ptrdiff_t>(in_size_));
+    held_.insert(held_.end(), buffer.data(), buffer.data() + n);
+    in_data_ = held_.data();
+    in_size_ = held_.size();
+  } else {
+    in_data_ = buffer.data();
+    in_size_ = n;
+  }
+  transport_->after_read();
+  events_.input();
+  hold_rest();
+}
+
+void Wire::hold_rest() {
+  if (in_size_ == 0) {
+    held_.clear();
+    in_data_ = nullptr;
+    return;
+  }
+  if (in_data_ >= held_.data() && in_data_ < held_.data() + held_.size()) return;  // already ours
+  held_.assign(in_data_, in_data_ + in_size_);
+  in_data_ = held_.data();
+}
+
+void Wire::trim() {
+  const bool quiet = !moved_since_trim_;
+  moved_since_trim_ = false;
+  if (!quiet || writing_) return;
+  if (out_pending_.empty()) std::vector<char>().swap(out_pending_);
+  std::vector<char>().swap(out_writing_);
+  if (in_size_ == 0) std::vector<char>().swap(held_);
+}
+
+std::size_t Wire::buffered_capacity() const noexcept {
+  return held_.capacity() + out_pending_.capacity() + out_writing_.capacity();
 }
 
 void Wire::flush_soon(const std::shared_ptr<void>& keep_alive) {
@@ -72,6 +136,7 @@ void Wire::flush_soon(const std::shared_ptr<void>& keep_alive) {
 void Wire::flush(const std::shared_ptr<void>& keep_alive) {
   if (writing_ || out_pending_.empty() || phase_ == Phase::closed || !transport_) return;
   const bool was_congested = congested();
+  moved_since_trim_ = true;
   out_writing_.swap(out_pending_);
   out_pending_.clear();
   writing_ = true;

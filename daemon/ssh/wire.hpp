@@ -8,6 +8,12 @@
 // block" only ever means "need more input", which our one outstanding read
 // brings. Writes coalesce: what several channels produce for one burst of
 // events leaves in one send.
+//
+// Memory follows use: input is read, once the transport is readable, into a
+// buffer per thread, and libssh2 normally takes all of it in the pump that
+// follows; only what it leaves is copied into the session's own `held_`.
+// The output queue's capacity is given back by trim() once the session has
+// been quiet, so an idle session keeps no buffer of its own.
 #include <libssh2.h>
 
 #include <boost/asio/io_context.hpp>
@@ -43,14 +49,18 @@ class Wire {
   void install(LIBSSH2_SESSION* ssh);
   int descriptor() const { return transport_ ? transport_->descriptor() : -1; }
 
-  bool has_input() const noexcept { return in_begin_ != in_end_; }
+  bool has_input() const noexcept { return in_size_ > 0; }
   // Grows whenever libssh2 took input: a caller compares it across a step.
   std::uint64_t consumed() const noexcept { return in_consumed_; }
   // True while our output queue is above its high-water mark: stop producing.
   bool congested() const noexcept { return out_pending_.size() >= out_high_water; }
 
-  // Keeps one read outstanding while there is room for input.
+  // Keeps one wait for input outstanding while libssh2 is not behind.
   void read(const std::shared_ptr<void>& keep_alive);
+  // Gives back buffer capacity when nothing moved since the last call (the session's tick).
+  void trim();
+  // Buffer bytes this wire holds (input held back, output queues), for tests and the bench.
+  std::size_t buffered_capacity() const noexcept;
   // Sends what is queued once the handlers already queued on the strand ran.
   void flush_soon(const std::shared_ptr<void>& keep_alive);
   // Sends what is queued now.
@@ -62,7 +72,12 @@ class Wire {
 
  private:
   static constexpr std::size_t out_high_water = 256 * 1024;
-  static constexpr std::size_t in_capacity = 256 * 1024;
+  static constexpr std::size_t held_limit = 256 * 1024;  // libssh2 this far behind: stop reading
+
+  void take_input(const std::shared_ptr<void>& keep_alive);
+  void wait_for_input(const std::shared_ptr<void>& keep_alive);
+  // After the pump: what libssh2 left in the thread's buffer moves to held_.
+  void hold_rest();
 
   static ssize_t send_callback(libssh2_socket_t, const void* buffer, size_t length, int, void** abstract);
   static ssize_t recv_callback(libssh2_socket_t, void* buffer, size_t length, int, void** abstract);
@@ -73,10 +88,12 @@ class Wire {
   std::unique_ptr<Transport> transport_;
   enum class Phase { running, stopping, closed } phase_ = Phase::running;
 
-  std::vector<char> in_;
-  std::size_t in_begin_ = 0, in_end_ = 0;
+  const char* in_data_ = nullptr;  // what libssh2 reads next: in the thread's buffer or in held_
+  std::size_t in_size_ = 0;
+  std::vector<char> held_;
   std::uint64_t in_consumed_ = 0;
   bool reading_ = false;
+  bool moved_since_trim_ = false;
   std::vector<char> out_pending_, out_writing_;
   bool writing_ = false;
   bool write_requested_ = false;
