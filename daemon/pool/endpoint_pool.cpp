@@ -46,7 +46,7 @@ void EndpointPool::dispatch() {
     live.session->adopt(std::move(tunnel));
   }
   const auto now = Clock::now();
-  if (ledger_.want_session(!waiting_.empty(), now)) start_session();
+  while (ledger_.want_session(waiting_.size(), now)) start_session();
   if (!waiting_.empty() && ledger_.sessions() == 0 && ledger_.backing_off(now)) {
     std::string why;
     {

@@ -9,6 +9,11 @@ constexpr Duration first_backoff{1000};
 constexpr Duration max_backoff{30000};
 // Opens queued on one session before another session is worth a handshake.
 constexpr unsigned opens_per_session_before_spreading = 2;
+// Handshakes in flight to one endpoint at most (OpenSSH's MaxStartups
+// starts dropping unauthenticated connections beyond 10), and waiting
+// connections per handshake before another one starts.
+constexpr unsigned max_handshakes = 4;
+constexpr std::size_t waiting_per_handshake = 4;
 
 }  // namespace
 
@@ -20,7 +25,7 @@ Ledger::Slot* Ledger::find(SessionId id) {
 const Ledger::Slot* Ledger::find(SessionId id) const { return const_cast<Ledger*>(this)->find(id); }
 
 void Ledger::session_started(SessionId id) {
-  connecting_ = true;
+  handshakes_++;
   Slot slot;
   slot.id = id;
   slots_.push_back(slot);
@@ -28,27 +33,31 @@ void Ledger::session_started(SessionId id) {
 
 void Ledger::session_ready(SessionId id) {
   Slot* slot = find(id);
-  if (!slot) return;
+  if (!slot || slot->ready) return;
   slot->ready = true;
-  connecting_ = false;
+  handshakes_--;
   failed_since_ready_ = false;
   backoff_ = Duration{0};
   retry_after_ = {};
 }
 
+void Ledger::forget(SessionId id) {
+  const Slot* slot = find(id);
+  if (!slot) return;
+  if (!slot->ready) handshakes_--;
+  std::erase_if(slots_, [id](const Slot& s) { return s.id == id; });
+}
+
 void Ledger::session_ended(SessionId id, bool was_ready, Clock::time_point now) {
   if (!find(id)) return;
-  std::erase_if(slots_, [id](const Slot& s) { return s.id == id; });
+  forget(id);
   failed_since_ready_ = true;
-  if (was_ready) return;
-  connecting_ = false;
+  if (was_ready || backing_off(now)) return;
   backoff_ = std::min(max_backoff, backoff_.count() ? backoff_ * 2 : first_backoff);
   retry_after_ = now + backoff_;
 }
 
-void Ledger::session_closed_idle(SessionId id) {
-  std::erase_if(slots_, [id](const Slot& s) { return s.id == id; });
-}
+void Ledger::session_closed_idle(SessionId id) { forget(id); }
 
 void Ledger::channel_assigned(SessionId id, Mode mode) {
   Slot* slot = find(id);
@@ -111,17 +120,19 @@ std::optional<SessionId> Ledger::pick(Mode mode) const {
   return best->id;
 }
 
-bool Ledger::want_session(bool connections_waiting, Clock::time_point now) const {
+bool Ledger::want_session(std::size_t connections_waiting, Clock::time_point now) const {
   // A stalled session keeps its channels but takes no opens, so it does not
   // count against the limit (up to twice the limit in all): a blackholed
   // destination must not block the other connections to that endpoint.
   const auto stalled = static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.stalled; }));
-  if (connecting_ || slots_.size() - stalled >= limits_.sessions || slots_.size() >= 2 * limits_.sessions ||
-      backing_off(now))
+  if (slots_.size() - stalled >= limits_.sessions || slots_.size() >= 2 * limits_.sessions || backing_off(now))
     return false;
+  if (connections_waiting > 0)
+    return handshakes_ < max_handshakes && connections_waiting > handshakes_ * waiting_per_handshake;
+  if (handshakes_ > 0) return false;
   // With none left (a ready session died), reconnect at once: the next
   // connection finds a ready session instead of paying the handshake.
-  if (connections_waiting || slots_.empty()) return true;
+  if (slots_.empty()) return true;
   // Spread busy channels over a few sessions: each session runs on one
   // thread at a time, so one session per core lets busy streams use them all.
   bool all_busy = std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready && s.exec + s.direct > 0; });

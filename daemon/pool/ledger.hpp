@@ -40,7 +40,8 @@ class Ledger {
   void session_started(SessionId id);
   void session_ready(SessionId id);
   // Forgets the session and whatever it counted. A session that never became
-  // ready backs the next handshake off (1 s, doubling to 30 s).
+  // ready backs the next handshake off (1 s, doubling to 30 s; handshakes
+  // that fail together, started before the backoff, double it once).
   void session_ended(SessionId id, bool was_ready, Clock::time_point now);
   // Closed for idleness by the pool: no failure, no backoff.
   void session_closed_idle(SessionId id);
@@ -57,12 +58,14 @@ class Ledger {
   // The ready session with room for a channel of `mode`: fewest opens in
   // flight first (libssh2 1.10 opens one at a time per session), then fewest channels.
   std::optional<SessionId> pick(Mode mode) const;
-  // Another handshake: for waiting connections, for opens queueing up, to spread
+  // Another handshake: for connections waiting (several handshakes at once
+  // for a burst: one per few waiting connections, at most a few in flight,
+  // since each takes several round trips), for opens queueing up, to spread
   // busy channels over spread_sessions, or to replace the last session after its death.
-  bool want_session(bool connections_waiting, Clock::time_point now) const;
+  bool want_session(std::size_t connections_waiting, Clock::time_point now) const;
   bool known(SessionId id) const { return find(id) != nullptr; }
   bool idle(SessionId id) const;  // known, ready and carrying nothing
-  bool connecting() const noexcept { return connecting_; }
+  bool connecting() const noexcept { return handshakes_ > 0; }
   bool backing_off(Clock::time_point now) const noexcept { return now < retry_after_; }
   Duration backoff() const noexcept { return backoff_; }
   // A session failed since one was last ready: the next one is a reconnect.
@@ -83,11 +86,12 @@ class Ledger {
   Slot* find(SessionId id);
   const Slot* find(SessionId id) const;
   void uncount(Slot& slot, Mode mode);
+  void forget(SessionId id);
   bool has_room(const Slot& slot, Mode mode) const;
 
   Limits limits_;
   std::vector<Slot> slots_;
-  bool connecting_ = false;
+  unsigned handshakes_ = 0;  // sessions started and not ready yet
   Clock::time_point retry_after_{};
   Duration backoff_{0};
   bool failed_since_ready_ = false;

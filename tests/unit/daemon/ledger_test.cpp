@@ -36,11 +36,11 @@ Ledger with_ready_session(Limits limits = small_limits()) {
 TEST_CASE("a session takes channels only once ready, and one handshake runs at a time") {
   Ledger ledger(small_limits());
   const auto now = Clock::now();
-  CHECK(ledger.want_session(true, now));
+  CHECK(ledger.want_session(1, now));
   ledger.session_started(1);
   CHECK(ledger.connecting());
   CHECK_FALSE(ledger.pick(Mode::direct));
-  CHECK_FALSE(ledger.want_session(true, now));  // one handshake in flight at a time
+  CHECK_FALSE(ledger.want_session(1, now));  // one handshake is enough for one waiting connection
   ledger.session_ready(1);
   CHECK_FALSE(ledger.connecting());
   CHECK(ledger.pick(Mode::direct) == 1u);
@@ -120,7 +120,7 @@ TEST_CASE("a stalled session takes no opens until its stuck open finishes") {
   CHECK_FALSE(ledger.pick(Mode::direct));
   CHECK(ledger.channels() == 1);
   // It does not count against the session limit: another handshake may start.
-  CHECK(ledger.want_session(true, Clock::now()));
+  CHECK(ledger.want_session(1, Clock::now()));
   ledger.open_finished(1, Mode::direct, OpenOutcome::failed);  // the stuck open gave up at last
   CHECK(ledger.pick(Mode::direct) == 1u);
 }
@@ -134,7 +134,7 @@ TEST_CASE("stalled sessions never let the pool exceed twice the session limit") 
     ledger.channel_assigned(id, Mode::direct);
     ledger.open_finished(id, Mode::direct, OpenOutcome::moved);
   }
-  CHECK_FALSE(ledger.want_session(true, Clock::now()));
+  CHECK_FALSE(ledger.want_session(1, Clock::now()));
 }
 
 TEST_CASE("opens spread: fewest in flight first, then fewest channels") {
@@ -159,12 +159,12 @@ TEST_CASE("another session: for waiting connections, queued opens, or busy chann
   limits.spread_sessions = 2;
   Ledger ledger = with_ready_session(limits);
   const auto now = Clock::now();
-  CHECK_FALSE(ledger.want_session(false, now));  // idle session
+  CHECK_FALSE(ledger.want_session(0, now));  // idle session
   ledger.channel_assigned(1, Mode::direct);
-  CHECK(ledger.want_session(false, now));  // all sessions busy, below spread_sessions
+  CHECK(ledger.want_session(0, now));  // all sessions busy, below spread_sessions
   ledger.session_started(2);
   ledger.session_ready(2);
-  CHECK_FALSE(ledger.want_session(true, now));  // at the session limit
+  CHECK_FALSE(ledger.want_session(1, now));  // at the session limit
 }
 
 TEST_CASE("failed handshakes back off, doubling to 30 s; a ready session resets it") {
@@ -175,10 +175,11 @@ TEST_CASE("failed handshakes back off, doubling to 30 s; a ready session resets 
   CHECK_FALSE(ledger.connecting());
   CHECK(ledger.backoff() == Duration{1000});
   CHECK(ledger.backing_off(now));
-  CHECK_FALSE(ledger.want_session(true, now));
+  CHECK_FALSE(ledger.want_session(1, now));
   CHECK(ledger.failed_since_ready());
-  CHECK(ledger.want_session(true, now + Duration{1001}));
+  CHECK(ledger.want_session(1, now + Duration{1001}));
   for (dvpn::pool::SessionId id = 2; id < 10; ++id) {
+    now += ledger.backoff() + Duration{1};
     ledger.session_started(id);
     ledger.session_ended(id, false, now);
   }
@@ -190,13 +191,38 @@ TEST_CASE("failed handshakes back off, doubling to 30 s; a ready session resets 
   CHECK_FALSE(ledger.failed_since_ready());
 }
 
+TEST_CASE("a burst starts several handshakes at once, one per few waiting connections") {
+  Limits limits = small_limits();
+  limits.sessions = 8;
+  Ledger ledger(limits);
+  const auto now = Clock::now();
+  dvpn::pool::SessionId id = 0;
+  while (ledger.want_session(20, now)) ledger.session_started(++id);
+  CHECK(id == 4);  // at most four in flight
+  Ledger small(limits);
+  id = 0;
+  while (small.want_session(5, now)) small.session_started(++id);
+  CHECK(id == 2);  // five waiting: two handshakes
+  SUBCASE("handshakes that fail together double the backoff once") {
+    for (dvpn::pool::SessionId s = 1; s <= 2; ++s) small.session_ended(s, false, now);
+    CHECK(small.backoff() == Duration{1000});
+    CHECK_FALSE(small.connecting());
+  }
+  SUBCASE("a ready one leaves the others in flight") {
+    small.session_ready(1);
+    CHECK(small.connecting());
+    small.session_ready(2);
+    CHECK_FALSE(small.connecting());
+  }
+}
+
 TEST_CASE("a ready session's death is no handshake failure: no backoff") {
   Ledger ledger = with_ready_session();
   const auto now = Clock::now();
   ledger.session_ended(1, true, now);
   CHECK_FALSE(ledger.backing_off(now));
   CHECK(ledger.failed_since_ready());  // the next session counts as a reconnect
-  CHECK(ledger.want_session(false, now));  // at once, with nothing waiting: keep one warm
+  CHECK(ledger.want_session(0, now));  // at once, with nothing waiting: keep one warm
 }
 
 TEST_CASE("an idle close forgets the session without a failure; late news about it is ignored") {
