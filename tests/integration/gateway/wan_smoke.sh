@@ -10,6 +10,7 @@ set -euo pipefail
 ONE_WAY_MS=10
 RTT_MS=$((2 * ONE_WAY_MS))
 GW_WAN_B=(--delay-ms "$ONE_WAY_MS")
+WAN_LIFETIME_S=120   # the delay line's own bound, beyond the test's 60 s timeout
 # shellcheck source=topology.sh
 . "$(dirname "$0")/topology.sh"
 gateway_topology_up
