@@ -13,7 +13,8 @@
 //   SIGTERM / SIGINT  exit 0 (the devices vanish with us)
 // --status FILE ("key value" lines: settings, counters, and a "changes N"
 // a caller can wait on) is rewritten every second, after every change and at
-// exit. --lifetime bounds the run.
+// exit. --lifetime bounds the run. Packet counters count reads: a GSO packet
+// (see below) is one.
 //
 // One thread per direction: it reads its input device in batches (poll, then
 // non-blocking reads until empty or 64 packets), stamps each packet with its
@@ -101,7 +102,7 @@ struct Options {
   double lifetime_s = 1800;
   std::string control_file, status_file;
   long mtu = 1500;
-  long buffer_mib = 64;    // per direction: 1 Gbit/s x 100 ms one way needs 12.5
+  long buffer_mib = 64;    // per direction: 1 Gbit/s x 100 ms one way needs 12.5 MiB
   bool offload = true;
   long seed = 1;
   Params params;

@@ -10,6 +10,10 @@ set -euo pipefail
 ONE_WAY_MS=10
 RTT_MS=$((2 * ONE_WAY_MS))
 GW_WAN_B=(--delay-ms "$ONE_WAY_MS")
+WAN_LIFETIME_S=120   # the delay line's own bound, beyond the test's 60 s timeout
+# Namespaces dvw-* (the WAN tests' prefix), not the other gateway tests' dvg-*:
+# it neither waits for nor disturbs a run of those in another tree.
+GW_PREFIX=${GW_PREFIX:-dvw}
 # shellcheck source=topology.sh
 . "$(dirname "$0")/topology.sh"
 gateway_topology_up
