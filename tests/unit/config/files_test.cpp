@@ -157,20 +157,20 @@ TEST_CASE("examples/hosts holds three valid sites: IPv4, direct with subnet=, IP
   REQUIRE(sites.size() == 3);
 
   CHECK(sites[0].name == "thursday");
-  CHECK(sites[0].endpoint.host == "203.0.113.7");
+  CHECK(sites[0].paths[0].target.host == "203.0.113.7");
   CHECK_FALSE(sites[0].mode.has_value());
   CHECK(sites[0].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("10.0.3.0/24")});
 
   CHECK(sites[1].name == "friday");
-  CHECK(sites[1].endpoint.user == "dvpn");
-  CHECK(sites[1].endpoint.host == "gw.friday.example");
-  CHECK(sites[1].endpoint.port == 2222);
+  CHECK(sites[1].paths[0].target.user == "dvpn");
+  CHECK(sites[1].paths[0].target.host == "gw.friday.example");
+  CHECK(sites[1].paths[0].target.port == 2222);
   CHECK(sites[1].mode == dvpn::hostsdb::Mode::direct);
   CHECK(sites[1].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("10.0.4.0/23")});
 
   CHECK(sites[2].name == "saturday");
-  CHECK(sites[2].endpoint.host == "2001:db8::5");
-  CHECK(sites[2].endpoint.port == 22);
+  CHECK(sites[2].paths[0].target.host == "2001:db8::5");
+  CHECK(sites[2].paths[0].target.port == 22);
   CHECK(sites[2].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("fd00:5::/64")});
 }
 
