@@ -149,12 +149,12 @@ TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
   }
 }
 
-TEST_CASE("examples/hosts holds three valid sites: IPv4, direct with subnet=, IPv6") {
+TEST_CASE("examples/hosts holds four valid sites: IPv4, direct with subnet=, IPv6, a fallback through a relay") {
   const auto path = (examples / "hosts").string();
   dvpn::hostsdb::Diagnostics diags;
   const auto sites = dvpn::hostsdb::parse_hosts_text(slurp(path), path, dvpn::hostsdb::SitePrefix{}, diags);
   CHECK(diags.empty());
-  REQUIRE(sites.size() == 3);
+  REQUIRE(sites.size() == 4);
 
   CHECK(sites[0].name == "thursday");
   CHECK(sites[0].paths[0].target.host == "203.0.113.7");
@@ -172,6 +172,17 @@ TEST_CASE("examples/hosts holds three valid sites: IPv4, direct with subnet=, IP
   CHECK(sites[2].paths[0].target.host == "2001:db8::5");
   CHECK(sites[2].paths[0].target.port == 22);
   CHECK(sites[2].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("fd00:5::/64")});
+
+  CHECK(sites[3].name == "sunday");
+  REQUIRE(sites[3].paths.size() == 2);
+  CHECK_FALSE(sites[3].paths[0].relay);
+  CHECK(sites[3].paths[0].target.host == "home.sunday.example");
+  REQUIRE(sites[3].paths[1].relay);
+  CHECK(sites[3].paths[1].relay->user == "dvpn");
+  CHECK(sites[3].paths[1].relay->host == "relay.example.net");
+  CHECK(sites[3].paths[1].target.host == "127.0.0.1");
+  CHECK(sites[3].paths[1].target.port == 2201);
+  CHECK(sites[3].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("10.0.6.0/24")});
 }
 
 TEST_CASE("a missing file is reported with the system's reason") {
