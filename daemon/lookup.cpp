@@ -47,7 +47,13 @@ std::string describe_lookup(const config::Config& cfg, const hostsdb::RouteTable
     if (subnet.contains(query.ip) && (!matched || subnet.length128() > matched->length128())) matched = &subnet;
   out << shown << " -> site " << (site.name.empty() ? "(unnamed)" : site.name) << " (" << site.origin << ")\n";
   if (matched) out << "  subnet:   " << matched->to_string() << "\n";
-  out << "  endpoint: " << target->endpoint.to_string() << "\n";
+  // The preferred path, then each fallback in the order they are tried.
+  for (std::size_t i = 0; i < target->paths.size(); ++i) {
+    const auto& path = target->paths[i];
+    out << (i == 0 ? "  endpoint: " : "  fallback: ") << path.target.to_string();
+    if (path.relay) out << " via " << path.relay->to_string();
+    out << "\n";
+  }
   out << "  mode:     " << hostsdb::to_string(target->mode) << "\n";
   if (target->mode == hostsdb::Mode::netcat) {
     out << "  command:  " << (query.port ? target->command : far_command(cfg.ssh.command, query.ip, "PORT")) << "\n";

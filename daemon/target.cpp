@@ -1,5 +1,7 @@
 #include "target.hpp"
 
+#include <algorithm>
+
 namespace dvpn {
 namespace {
 
@@ -23,7 +25,15 @@ std::string shell_quote(const std::string& text) {
   return out + "'";
 }
 
+SshEndpoint with_defaults(const config::Config& cfg, const hostsdb::Endpoint& endpoint) {
+  return {endpoint.user.value_or(cfg.ssh.user), endpoint.host, endpoint.port.value_or(cfg.ssh.port)};
+}
+
 }  // namespace
+
+std::string SshPath::to_string() const {
+  return relay ? relay->to_string() + ">" + target.to_string() : target.to_string();
+}
 
 std::string SshEndpoint::to_string() const {
   bool v6 = host.find(':') != std::string::npos;
@@ -62,9 +72,16 @@ std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::R
   target.ip = ip;
   target.port = port;
   target.site = site;
-  target.endpoint.user = site->endpoint.user.value_or(cfg.ssh.user);
-  target.endpoint.host = site->endpoint.host;
-  target.endpoint.port = site->endpoint.port.value_or(cfg.ssh.port);
+  target.paths.reserve(site->paths.size());
+  for (const auto& path : site->paths) {
+    SshPath resolved;
+    if (path.relay) resolved.relay = with_defaults(cfg, *path.relay);
+    resolved.target = with_defaults(cfg, path.target);
+    // "gw" and "dvpn@gw:22" are one path once the defaults are filled in.
+    if (std::find(target.paths.begin(), target.paths.end(), resolved) == target.paths.end())
+      target.paths.push_back(std::move(resolved));
+  }
+  if (!target.paths.empty()) target.endpoint = target.paths.front().target;
   target.mode = site->mode.value_or(cfg.ssh.mode);
   if (target.mode == hostsdb::Mode::netcat) target.command = far_command(cfg.ssh.command, ip, port);
   return target;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config.hpp"
 #include "route_table.hpp"
@@ -21,11 +22,24 @@ struct SshEndpoint {
   friend bool operator==(const SshEndpoint&, const SshEndpoint&) = default;
 };
 
+// One way to a site's gateway (hostsdb::Path) with the config defaults filled
+// in: an SSH session to `target`, or one to `relay` and, inside a direct-tcpip
+// channel of it, the session to `target` as the relay sees it.
+struct SshPath {
+  std::optional<SshEndpoint> relay;
+  SshEndpoint target;
+  std::string to_string() const;  // "user@host:port", or "relay>target" as in the hosts map
+  friend bool operator==(const SshPath&, const SshPath&) = default;
+};
+
 struct Target {
   hostsdb::Ip ip;
   std::uint16_t port = 0;
   const hostsdb::Site* site = nullptr;  // owned by the route table the caller holds
-  SshEndpoint endpoint;  // where its SSH sessions go
+  // Where its SSH sessions go: paths[0].target. The pool uses only this so far,
+  // even when paths[0] has a relay (then it is the target as the relay sees it).
+  SshEndpoint endpoint;
+  std::vector<SshPath> paths;  // every path of the site, in order (never empty); equal ones once
   hostsdb::Mode mode = hostsdb::Mode::netcat;
   std::string command;  // the far-end command (netcat mode)
 };

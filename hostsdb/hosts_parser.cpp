@@ -8,6 +8,7 @@ namespace dvpn::hostsdb {
 namespace {
 
 constexpr std::string_view endpoint_form = "[user@]host[:port]";
+constexpr std::string_view relay_form = "[user@]relay[:port]>[user@]host[:port]";
 constexpr std::string_view options_form = "subnet=CIDR or mode=netcat|direct";
 
 // glibc's hosts parser splits on blanks; '\r' and the rarer '\v' '\f' are
@@ -105,6 +106,63 @@ std::string parse_endpoint(std::string_view text, Endpoint& out) {
   return {};
 }
 
+// "" on success, else the whole message for one item of the `#!` word: an
+// endpoint, or RELAY>TARGET. `word` is the whole `#!` word, named in messages
+// when the bad part is only a piece of it.
+std::string parse_path(std::string_view item, std::string_view word, Path& out) {
+  auto where = [&](std::string_view part) {
+    auto text = quote(part);
+    if (part.size() != word.size()) text += " in " + quote(word);
+    return text;
+  };
+  auto arrow = item.find('>');
+  if (arrow == std::string_view::npos) {
+    if (auto err = parse_endpoint(item, out.target); !err.empty())
+      return "bad endpoint " + where(item) + ": " + err + ", expected " + std::string(endpoint_form);
+    return {};
+  }
+  const auto relay = item.substr(0, arrow);
+  const auto target = item.substr(arrow + 1);
+  auto bad_relay = [&](std::string_view what) {
+    return "bad endpoint " + where(item) + ": " + std::string(what) + ", expected " +
+           std::string(relay_form);
+  };
+  if (target.find('>') != std::string_view::npos) return bad_relay("two \">\" (one relay at most)");
+  if (relay.empty()) return bad_relay("nothing before \">\"");
+  if (target.empty()) return bad_relay("nothing after \">\"");
+  Endpoint relay_endpoint;
+  if (auto err = parse_endpoint(relay, relay_endpoint); !err.empty())
+    return "bad relay " + where(relay) + ": " + err + ", expected " + std::string(endpoint_form);
+  out.relay = std::move(relay_endpoint);
+  if (auto err = parse_endpoint(target, out.target); !err.empty())
+    return "bad endpoint " + where(target) + ": " + err + ", expected " + std::string(endpoint_form);
+  return {};
+}
+
+// "" on success, else the whole message for a bad `#!` word: a comma-separated
+// list of paths, tried in order. A path listed twice is redundant and kept once.
+std::string parse_paths(std::string_view word, Site& site) {
+  const auto items = static_cast<std::size_t>(std::count(word.begin(), word.end(), ',')) + 1;
+  if (items > max_paths)
+    return "too many endpoints (" + std::to_string(items) + ") in " + quote(word) + ": expected at most " +
+           std::to_string(max_paths);
+  site.paths.reserve(items);
+  std::string_view rest = word;
+  for (std::size_t n = 1; n <= items; ++n) {
+    const auto comma = rest.find(',');
+    const auto item = rest.substr(0, comma);
+    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+    if (item.empty())
+      return "empty endpoint " + std::to_string(n) + " in " + quote(word) + ": expected " +
+             std::string(endpoint_form) + (n == 1 ? " before \",\"" : " after \",\"");
+    Path path;
+    if (auto err = parse_path(item, word, path); !err.empty()) return err;
+    if (std::find(site.paths.begin(), site.paths.end(), path) == site.paths.end())
+      site.paths.push_back(std::move(path));
+  }
+  return {};
+}
+
 // "" on success, else the whole message for a bad `key=value` option.
 std::string parse_option(std::string_view token, Site& site) {
   auto eq = token.find('=');
@@ -157,14 +215,12 @@ std::optional<Site> parse_hosts_line(std::string_view line, std::string_view fil
   if (auto name = fields.next()) site.name = std::string(*name);
 
   Tokens spec(line.substr(hash + 2));
-  auto endpoint = spec.next();
-  if (!endpoint) return fail("empty \"#!\": expected " + std::string(endpoint_form));
-  if (endpoint->find('=') != std::string_view::npos)
-    return fail("option " + quote(*endpoint) + " in place of the endpoint: expected " +
+  auto paths = spec.next();
+  if (!paths) return fail("empty \"#!\": expected " + std::string(endpoint_form));
+  if (paths->find('=') != std::string_view::npos)
+    return fail("option " + quote(*paths) + " in place of the endpoint: expected " +
                 std::string(endpoint_form) + " first");
-  if (auto err = parse_endpoint(*endpoint, site.endpoint); !err.empty())
-    return fail("bad endpoint " + quote(*endpoint) + ": " + err + ", expected " +
-                std::string(endpoint_form));
+  if (auto err = parse_paths(*paths, site); !err.empty()) return fail(std::move(err));
   while (auto option = spec.next()) {
     if (option->starts_with('#')) break;  // "#!gw mode=direct # why": a note for readers
     if (auto err = parse_option(*option, site); !err.empty()) return fail(std::move(err));

@@ -18,11 +18,14 @@ struct SitePrefix {
 // Returns the site for a valid `#!` line; nullopt for lines without `#!`
 // (ordinary hosts lines, comments, blanks) and for malformed site lines, which
 // add a warning "FILE:LINE: ..." to `diags`.
-// Details of the format (dvpn-hosts(5)): an IPv6 endpoint needs brackets even without a
-// port ("2001:db8::5:22" would be ambiguous); user and host are limited to
-// [A-Za-z0-9._-] and may not start with '-'; a token starting with '#' after
-// the endpoint ends the options (a note for readers); a line whose first '#'
-// is "#!" but has no address is a bad site line, not a comment.
+// Details of the format (dvpn-hosts(5)): the word after "#!" is a comma-separated
+// list of 1 to max_paths paths, each an endpoint or RELAY>ENDPOINT (one relay
+// at most), and a path listed twice counts once; an IPv6 endpoint needs
+// brackets even without a port ("2001:db8::5:22" would be ambiguous); user and
+// host are limited to [A-Za-z0-9._-] and may not start with '-'; a token
+// starting with '#' after the paths ends the options (a note for readers); a
+// line whose first '#' is "#!" but has no address is a bad site line, not a
+// comment.
 std::optional<Site> parse_hosts_line(std::string_view line, std::string_view file, int line_no,
                                      const SitePrefix& widen, Diagnostics& diags);
 

@@ -17,6 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Diagnostics diags;
   auto sites = parse_hosts_text(text, "fuzz.hosts", widen, diags);
   for (const auto& site : sites) {
+    // Every site has 1 to max_paths paths, each with a host (and a relay's).
+    if (site.paths.empty() || site.paths.size() > max_paths) std::abort();
+    for (const auto& path : site.paths) {
+      if (path.target.host.empty() || (path.relay && path.relay->host.empty())) std::abort();
+    }
     // The subnet a site line produced parses back to itself.
     for (const auto& subnet : site.subnets) {
       auto again = Prefix::parse(subnet.to_string());

@@ -19,12 +19,14 @@ expect() {
   echo "ok: $* -> $rc"
 }
 
-expect 0 "examples/dvpn.yaml: ok, 3 sites" "$DVPND" --check -c "$EXAMPLES/dvpn.yaml"
+expect 0 "examples/dvpn.yaml: ok, 4 sites" "$DVPND" --check -c "$EXAMPLES/dvpn.yaml"
 expect 0 "site thursday .*hosts:[0-9]+" "$DVPND" --lookup 10.0.3.7:80 -c "$EXAMPLES/dvpn.yaml"
 expect 0 "endpoint: dvpn@203.0.113.7:22" "$DVPND" --lookup 10.0.3.7:80 -c "$EXAMPLES/dvpn.yaml"
 expect 0 "command:  nc 10.0.3.7 80" "$DVPND" --lookup 10.0.3.7:80 -c "$EXAMPLES/dvpn.yaml"
 expect 0 "mode:     direct" "$DVPND" --lookup 10.0.5.1:443 -c "$EXAMPLES/dvpn.yaml"
 expect 0 "site saturday" "$DVPND" --lookup "[fd00:5::9]:22" -c "$EXAMPLES/dvpn.yaml"
+expect 0 "endpoint: dvpn@home.sunday.example:22" "$DVPND" --lookup 10.0.6.9:80 -c "$EXAMPLES/dvpn.yaml"
+expect 0 "fallback: dvpn@127.0.0.1:2201 via dvpn@relay.example.net:22" "$DVPND" --lookup 10.0.6.9:80 -c "$EXAMPLES/dvpn.yaml"
 expect 1 "no site serves this address" "$DVPND" --lookup 10.99.0.1:80 -c "$EXAMPLES/dvpn.yaml"
 expect 2 "expected ADDR" "$DVPND" --lookup nonsense -c "$EXAMPLES/dvpn.yaml"
 
@@ -34,6 +36,9 @@ expect 2 "unknown.yaml:3:1: unknown key \"bogus\"" "$DVPND" --check -c "$tmp/unk
 printf '10.0.3.1 ok #!203.0.113.7\n10.0.4.1 bad #!203.0.113.8 frob=1\n' >"$tmp/bad.hosts"
 printf 'hosts: [%s]\n' "$tmp/bad.hosts" >"$tmp/badhosts.yaml"
 expect 2 "bad.hosts:2: unknown option \"frob=1\"" "$DVPND" --check -c "$tmp/badhosts.yaml"
+printf '10.0.3.1 ok #!a.example,r.example>b.example:2201\n10.0.4.1 bad #!r>s>t\n' >"$tmp/relay.hosts"
+printf 'hosts: [%s]\n' "$tmp/relay.hosts" >"$tmp/relay.yaml"
+expect 2 "relay.hosts:2: bad endpoint \"r>s>t\": two \">\" \\(one relay at most\\)" "$DVPND" --check -c "$tmp/relay.yaml"
 expect 2 "cannot read" "$DVPND" --check -c "$tmp/missing.yaml"
 
 expect 0 "^dvpnd [0-9]+\.[0-9]+" "$DVPND" --version

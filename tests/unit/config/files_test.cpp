@@ -149,29 +149,40 @@ TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
   }
 }
 
-TEST_CASE("examples/hosts holds three valid sites: IPv4, direct with subnet=, IPv6") {
+TEST_CASE("examples/hosts holds four valid sites: IPv4, direct with subnet=, IPv6, a fallback through a relay") {
   const auto path = (examples / "hosts").string();
   dvpn::hostsdb::Diagnostics diags;
   const auto sites = dvpn::hostsdb::parse_hosts_text(slurp(path), path, dvpn::hostsdb::SitePrefix{}, diags);
   CHECK(diags.empty());
-  REQUIRE(sites.size() == 3);
+  REQUIRE(sites.size() == 4);
 
   CHECK(sites[0].name == "thursday");
-  CHECK(sites[0].endpoint.host == "203.0.113.7");
+  CHECK(sites[0].paths[0].target.host == "203.0.113.7");
   CHECK_FALSE(sites[0].mode.has_value());
   CHECK(sites[0].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("10.0.3.0/24")});
 
   CHECK(sites[1].name == "friday");
-  CHECK(sites[1].endpoint.user == "dvpn");
-  CHECK(sites[1].endpoint.host == "gw.friday.example");
-  CHECK(sites[1].endpoint.port == 2222);
+  CHECK(sites[1].paths[0].target.user == "dvpn");
+  CHECK(sites[1].paths[0].target.host == "gw.friday.example");
+  CHECK(sites[1].paths[0].target.port == 2222);
   CHECK(sites[1].mode == dvpn::hostsdb::Mode::direct);
   CHECK(sites[1].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("10.0.4.0/23")});
 
   CHECK(sites[2].name == "saturday");
-  CHECK(sites[2].endpoint.host == "2001:db8::5");
-  CHECK(sites[2].endpoint.port == 22);
+  CHECK(sites[2].paths[0].target.host == "2001:db8::5");
+  CHECK(sites[2].paths[0].target.port == 22);
   CHECK(sites[2].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("fd00:5::/64")});
+
+  CHECK(sites[3].name == "sunday");
+  REQUIRE(sites[3].paths.size() == 2);
+  CHECK_FALSE(sites[3].paths[0].relay);
+  CHECK(sites[3].paths[0].target.host == "home.sunday.example");
+  REQUIRE(sites[3].paths[1].relay);
+  CHECK(sites[3].paths[1].relay->user == "dvpn");
+  CHECK(sites[3].paths[1].relay->host == "relay.example.net");
+  CHECK(sites[3].paths[1].target.host == "127.0.0.1");
+  CHECK(sites[3].paths[1].target.port == 2201);
+  CHECK(sites[3].subnets == std::vector<dvpn::hostsdb::Prefix>{prefix("10.0.6.0/24")});
 }
 
 TEST_CASE("a missing file is reported with the system's reason") {

@@ -42,3 +42,27 @@ TEST_CASE("lookup report names site, subnet, endpoint, mode and command") {
   CHECK_FALSE(found);
   CHECK(report.find("no site serves this address") != std::string::npos);
 }
+
+TEST_CASE("lookup report lists the preferred path, then each fallback, relays after 'via'") {
+  dvpn::config::Config cfg;
+  dvpn::hostsdb::Diagnostics diags;
+  auto table = dvpn::hostsdb::RouteTable::build(
+      dvpn::hostsdb::parse_hosts_text(
+          "10.0.3.1 home #!dvpn@home.example.org,dvpn@relay.example.net>dvpn@127.0.0.1:2201 mode=direct\n"
+          "10.0.4.1 natted #!relay.example.net>127.0.0.1:2201\n",
+          "h", {}, diags),
+      diags);
+  REQUIRE(diags.empty());
+  bool found = false;
+  CHECK(dvpn::describe_lookup(cfg, table, *parse_lookup_query("10.0.3.7:80"), found) ==
+        "10.0.3.7:80 -> site home (h:1)\n"
+        "  subnet:   10.0.3.0/24\n"
+        "  endpoint: dvpn@home.example.org:22\n"
+        "  fallback: dvpn@127.0.0.1:2201 via dvpn@relay.example.net:22\n"
+        "  mode:     direct\n"
+        "  channel:  direct-tcpip to 10.0.3.7:80\n");
+  CHECK(found);
+  std::string report = dvpn::describe_lookup(cfg, table, *parse_lookup_query("10.0.4.7"), found);
+  CHECK(report.find("  endpoint: dvpn@127.0.0.1:2201 via dvpn@relay.example.net:22\n") != std::string::npos);
+  CHECK(report.find("fallback") == std::string::npos);
+}

@@ -51,3 +51,45 @@ TEST_CASE("resolve_target fills config defaults and site options") {
 
   CHECK_FALSE(dvpn::resolve_target(cfg, table, *Ip::parse("10.0.6.1"), 80));
 }
+
+TEST_CASE("resolve_target lists every path in order, defaults filled in on relays too") {
+  dvpn::config::Config cfg;
+  cfg.ssh.user = "dvpn";
+  cfg.ssh.port = 22;
+  dvpn::hostsdb::Diagnostics diags;
+  auto table = dvpn::hostsdb::RouteTable::build(
+      dvpn::hostsdb::parse_hosts_text(
+          "10.0.3.1 both #!home.example.org,ops@relay.example.net:2222>127.0.0.1:2201\n"
+          "10.0.4.1 natted #!relay.example.net>u@[::1]:2202,gw4\n"
+          "10.0.5.1 same #!gw5,dvpn@gw5:22,gw5:2200\n",
+          "hosts", {}, diags),
+      diags);
+  REQUIRE(diags.empty());
+
+  auto both = dvpn::resolve_target(cfg, table, *Ip::parse("10.0.3.7"), 80);
+  REQUIRE(both);
+  REQUIRE(both->paths.size() == 2);
+  CHECK_FALSE(both->paths[0].relay);
+  CHECK(both->paths[0].target.to_string() == "dvpn@home.example.org:22");
+  REQUIRE(both->paths[1].relay);
+  CHECK(both->paths[1].relay->to_string() == "ops@relay.example.net:2222");
+  CHECK(both->paths[1].target.to_string() == "dvpn@127.0.0.1:2201");
+  CHECK(both->paths[1].to_string() == "ops@relay.example.net:2222>dvpn@127.0.0.1:2201");
+  CHECK(both->endpoint == both->paths[0].target);
+
+  // A relayed first path: endpoint is still paths[0].target (the pool's key
+  // until it uses paths).
+  auto natted = dvpn::resolve_target(cfg, table, *Ip::parse("10.0.4.7"), 80);
+  REQUIRE(natted);
+  REQUIRE(natted->paths.size() == 2);
+  CHECK(natted->paths[0].to_string() == "dvpn@relay.example.net:22>u@[::1]:2202");
+  CHECK(natted->paths[1].to_string() == "dvpn@gw4:22");
+  CHECK(natted->endpoint.to_string() == "u@[::1]:2202");
+
+  // Paths that are equal once the defaults are filled in are kept once.
+  auto same = dvpn::resolve_target(cfg, table, *Ip::parse("10.0.5.7"), 80);
+  REQUIRE(same);
+  REQUIRE(same->paths.size() == 2);
+  CHECK(same->paths[0].to_string() == "dvpn@gw5:22");
+  CHECK(same->paths[1].to_string() == "dvpn@gw5:2200");
+}

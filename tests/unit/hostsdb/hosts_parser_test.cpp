@@ -46,13 +46,28 @@ std::vector<std::string> subnets(const Site& s) {
 
 using strings = std::vector<std::string>;
 
+// An endpoint as written in a hosts map: unset parts left out.
+std::string written(const Endpoint& e) {
+  std::string out = e.user ? *e.user + "@" : "";
+  out += e.host.find(':') != std::string::npos ? "[" + e.host + "]" : e.host;
+  if (e.port) out += ":" + std::to_string(*e.port);
+  return out;
+}
+
+// A site's paths as written: "relay>target" or "target", one string each.
+strings paths(const Site& s) {
+  strings out;
+  for (const auto& p : s.paths) out.push_back(p.relay ? written(*p.relay) + ">" + written(p.target) : written(p.target));
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("the spec's three example sites parse") {
   auto thursday = site("10.0.3.1       thursday        #!203.0.113.7");
   CHECK(thursday.name == "thursday");
   CHECK(thursday.address == *Ip::parse("10.0.3.1"));
-  CHECK(thursday.endpoint.host == "203.0.113.7");
+  CHECK(thursday.paths[0].target.host == "203.0.113.7");
   CHECK(subnets(thursday) == strings{"10.0.3.0/24"});
   CHECK(thursday.origin == "test.hosts:7");
 
@@ -60,31 +75,31 @@ TEST_CASE("the spec's three example sites parse") {
       "10.0.4.1       friday fri      #!dvpn@gw.friday.example:2222 subnet=10.0.4.0/23 "
       "mode=direct");
   CHECK(friday.name == "friday");
-  CHECK(friday.endpoint.user == "dvpn");
-  CHECK(friday.endpoint.host == "gw.friday.example");
-  CHECK(friday.endpoint.port == 2222);
+  CHECK(friday.paths[0].target.user == "dvpn");
+  CHECK(friday.paths[0].target.host == "gw.friday.example");
+  CHECK(friday.paths[0].target.port == 2222);
   CHECK(friday.mode == Mode::direct);
   CHECK(subnets(friday) == strings{"10.0.4.0/23"});
 
   auto saturday = site("fd00:5::1      saturday        #![2001:db8::5]:22");
   CHECK(saturday.address == *Ip::parse("fd00:5::1"));
-  CHECK(saturday.endpoint.host == "2001:db8::5");
-  CHECK(saturday.endpoint.port == 22);
+  CHECK(saturday.paths[0].target.host == "2001:db8::5");
+  CHECK(saturday.paths[0].target.port == 22);
   CHECK(subnets(saturday) == strings{"fd00:5::/64"});
 }
 
 TEST_CASE("unset user, port and mode stay unset for the config defaults") {
   auto s = site("10.0.3.1 thursday #!gw.example");
-  CHECK_FALSE(s.endpoint.user);
-  CHECK_FALSE(s.endpoint.port);
+  CHECK_FALSE(s.paths[0].target.user);
+  CHECK_FALSE(s.paths[0].target.port);
   CHECK_FALSE(s.mode);
-  CHECK(s.endpoint.host == "gw.example");
+  CHECK(s.paths[0].target.host == "gw.example");
   auto bracketed = site("10.0.3.1 x #![2001:db8::5]");
-  CHECK(bracketed.endpoint.host == "2001:db8::5");
-  CHECK_FALSE(bracketed.endpoint.port);
-  CHECK(site("10.0.3.1 x #!a@b").endpoint.user == "a");
-  CHECK(site("10.0.3.1 x #!gw:65535").endpoint.port == 65535);
-  CHECK(site("10.0.3.1 x #!gw:1").endpoint.port == 1);
+  CHECK(bracketed.paths[0].target.host == "2001:db8::5");
+  CHECK_FALSE(bracketed.paths[0].target.port);
+  CHECK(site("10.0.3.1 x #!a@b").paths[0].target.user == "a");
+  CHECK(site("10.0.3.1 x #!gw:65535").paths[0].target.port == 65535);
+  CHECK(site("10.0.3.1 x #!gw:1").paths[0].target.port == 1);
   CHECK(site("10.0.3.1 x #!u.s_e-r@gw mode=netcat").mode == Mode::netcat);
   CHECK(site("10.0.3.1 x #!gw mode=direct mode=direct").mode == Mode::direct);
 }
@@ -107,12 +122,12 @@ TEST_CASE("subnet= is repeatable, may mix families and replaces widening") {
 }
 
 TEST_CASE("whitespace after #! is optional; tabs and '#' without a space work") {
-  CHECK(site("10.0.3.1 x #!gw").endpoint.host == "gw");
-  CHECK(site("10.0.3.1 x #! gw").endpoint.host == "gw");
+  CHECK(site("10.0.3.1 x #!gw").paths[0].target.host == "gw");
+  CHECK(site("10.0.3.1 x #! gw").paths[0].target.host == "gw");
   CHECK(site("10.0.3.1\tx\t#!\tgw\tmode=direct").mode == Mode::direct);
   CHECK(site("10.0.3.1 x#!gw").name == "x");
-  CHECK(site("  \t10.0.3.1 x #!gw   ").endpoint.host == "gw");
-  CHECK(site("10.0.3.1 x #!gw # a trailing note").endpoint.host == "gw");
+  CHECK(site("  \t10.0.3.1 x #!gw   ").paths[0].target.host == "gw");
+  CHECK(site("10.0.3.1 x #!gw # a trailing note").paths[0].target.host == "gw");
   CHECK(site("10.0.3.1 x #!gw mode=direct #note foo=1").mode == Mode::direct);
 }
 
@@ -137,9 +152,9 @@ TEST_CASE("lines without #! are ignored, even malformed ones") {
 
 TEST_CASE("CRLF line endings are tolerated") {
   auto s = site("10.0.4.1 friday #!u@gw:2222 subnet=10.0.4.0/23\r");
-  CHECK(s.endpoint.port == 2222);
+  CHECK(s.paths[0].target.port == 2222);
   CHECK(subnets(s) == strings{"10.0.4.0/23"});
-  CHECK(site("10.0.4.1 friday #!gw\r").endpoint.host == "gw");
+  CHECK(site("10.0.4.1 friday #!gw\r").paths[0].target.host == "gw");
   CHECK(site("10.0.4.1 friday #!gw mode=netcat\r").mode == Mode::netcat);
 }
 
@@ -288,7 +303,7 @@ TEST_CASE("parse_hosts_text numbers lines and keeps going past bad ones") {
   REQUIRE(sites.size() == 3);
   CHECK(sites[0].origin == "f.hosts:2");
   CHECK(sites[1].origin == "f.hosts:5");
-  CHECK(sites[1].endpoint.host == "gw4");
+  CHECK(sites[1].paths[0].target.host == "gw4");
   CHECK(sites[2].origin == "f.hosts:6");
   CHECK(sites[2].name == "saturday");
   REQUIRE(diags.size() == 1);
@@ -305,7 +320,7 @@ TEST_CASE("random bytes never crash the parser; accepted sites are complete") {
   std::mt19937 rng(777);
   const std::string pieces[] = {"#!", "#", " ", "\t", "\r", "10.0.3.1", "fd00::1", "@", ":",
                                 "[", "]", "subnet=", "10.0.0.0/8", "mode=", "direct", "/",
-                                "gw", "\xff", "=", "22", "::"};
+                                "gw", "\xff", "=", "22", "::", ",", ">", "u@"};
   int accepted = 0;
   for (int i = 0; i < 50000; ++i) {
     std::string line;
@@ -324,7 +339,12 @@ TEST_CASE("random bytes never crash the parser; accepted sites are complete") {
       ++accepted;
       CHECK(diags.empty());
       CHECK_FALSE(parsed->subnets.empty());
-      CHECK_FALSE(parsed->endpoint.host.empty());
+      REQUIRE_FALSE(parsed->paths.empty());
+      CHECK(parsed->paths.size() <= max_paths);
+      for (const auto& path : parsed->paths) {
+        CHECK_FALSE(path.target.host.empty());
+        if (path.relay) CHECK_FALSE(path.relay->host.empty());
+      }
     }
     for (const auto& d : diags) {  // always printable ASCII
       CHECK(std::all_of(d.message.begin(), d.message.end(),
@@ -332,4 +352,127 @@ TEST_CASE("random bytes never crash the parser; accepted sites are complete") {
     }
   }
   CHECK(accepted > 0);
+}
+
+TEST_CASE("one endpoint is one path without a relay") {
+  auto s = site("10.0.3.1 x #!dvpn@gw.example:2222");
+  REQUIRE(s.paths.size() == 1);
+  CHECK_FALSE(s.paths[0].relay);
+  CHECK(paths(s) == strings{"dvpn@gw.example:2222"});
+}
+
+TEST_CASE("a comma-separated #! word lists paths in the order they are tried") {
+  CHECK(paths(site("10.0.3.1 x #!gw1.example.org,dvpn@198.51.100.7:2222")) ==
+        strings{"gw1.example.org", "dvpn@198.51.100.7:2222"});
+  CHECK(paths(site("10.0.3.1 x #!c,b,a")) == strings{"c", "b", "a"});
+  // Options and notes follow the list as they follow a single endpoint.
+  auto s = site("10.0.3.1 x #! a,b:2200 subnet=10.9.0.0/16 mode=direct # two ways in");
+  CHECK(paths(s) == strings{"a", "b:2200"});
+  CHECK(s.mode == Mode::direct);
+  CHECK(subnets(s) == strings{"10.9.0.0/16"});
+  CHECK(paths(site("10.0.3.1 x #!a,b\r")) == strings{"a", "b"});
+}
+
+TEST_CASE("RELAY>TARGET: through the relay, to the target as the relay sees it") {
+  auto s = site("10.0.3.1 x #!dvpn@relay.example.net>dvpn@127.0.0.1:2201");
+  REQUIRE(s.paths.size() == 1);
+  REQUIRE(s.paths[0].relay);
+  CHECK(s.paths[0].relay->user == "dvpn");
+  CHECK(s.paths[0].relay->host == "relay.example.net");
+  CHECK_FALSE(s.paths[0].relay->port);  // ssh.port, as for any endpoint
+  CHECK(s.paths[0].target.user == "dvpn");
+  CHECK(s.paths[0].target.host == "127.0.0.1");
+  CHECK(s.paths[0].target.port == 2201);
+  // Unset user and port stay unset on both sides.
+  auto bare = site("10.0.3.1 x #!relay>site");
+  CHECK_FALSE(bare.paths[0].relay->user);
+  CHECK_FALSE(bare.paths[0].target.user);
+  CHECK_FALSE(bare.paths[0].target.port);
+}
+
+TEST_CASE("direct and relayed paths mix in one list") {
+  CHECK(paths(site("10.0.3.1 x #!dvpn@home.example.org,dvpn@relay.example.net>dvpn@127.0.0.1:2201")) ==
+        strings{"dvpn@home.example.org", "dvpn@relay.example.net>dvpn@127.0.0.1:2201"});
+  CHECK(paths(site("10.0.3.1 x #!r1>t:2201,r2:2222>t:2201,direct")) ==
+        strings{"r1>t:2201", "r2:2222>t:2201", "direct"});
+}
+
+TEST_CASE("IPv6 literals keep their brackets in lists and on both sides of >") {
+  CHECK(paths(site("10.0.3.1 x #![2001:db8::1]:22,[2001:db8::2]")) ==
+        strings{"[2001:db8::1]:22", "[2001:db8::2]"});
+  auto s = site("10.0.3.1 x #!u@[2001:db8::1]:2222>[::1]:2201");
+  CHECK(s.paths[0].relay->host == "2001:db8::1");
+  CHECK(s.paths[0].relay->port == 2222);
+  CHECK(s.paths[0].target.host == "::1");
+  CHECK(s.paths[0].target.port == 2201);
+  const std::string expected = ", expected [user@]host[:port]";
+  CHECK(rejected("10.0.3.1 x #!gw,2001:db8::5") ==
+        "bad endpoint \"2001:db8::5\" in \"gw,2001:db8::5\": an IPv6 host must be in brackets" + expected);
+  CHECK(rejected("10.0.3.1 x #!2001:db8::5>gw") ==
+        "bad relay \"2001:db8::5\" in \"2001:db8::5>gw\": an IPv6 host must be in brackets" + expected);
+  CHECK(rejected("10.0.3.1 x #!gw>[::1") ==
+        "bad endpoint \"[::1\" in \"gw>[::1\": missing \"]\" after an IPv6 host" + expected);
+}
+
+TEST_CASE("up to 8 paths; a path listed twice counts once") {
+  CHECK(max_paths == 8);
+  CHECK(paths(site("10.0.3.1 x #!a,b,c,d,e,f,g,h")).size() == 8);
+  CHECK(paths(site("10.0.3.1 x #!a,b,a,r>a,r>a")) == strings{"a", "b", "r>a"});
+  CHECK(paths(site("10.0.3.1 x #!a,a,a,a,a,a,a,a")) == strings{"a"});
+  // Written differently is not the same path here; resolve_target merges them
+  // once the defaults are filled in.
+  CHECK(paths(site("10.0.3.1 x #!gw,dvpn@gw:22")) == strings{"gw", "dvpn@gw:22"});
+}
+
+TEST_CASE("bad lists: more than 8 paths, empty items") {
+  CHECK(rejected("10.0.3.1 x #!a,b,c,d,e,f,g,h,i") ==
+        "too many endpoints (9) in \"a,b,c,d,e,f,g,h,i\": expected at most 8");
+  CHECK(rejected("10.0.3.1 x #!a,,b") ==
+        "empty endpoint 2 in \"a,,b\": expected [user@]host[:port] after \",\"");
+  CHECK(rejected("10.0.3.1 x #!a,") ==
+        "empty endpoint 2 in \"a,\": expected [user@]host[:port] after \",\"");
+  CHECK(rejected("10.0.3.1 x #!,a") ==
+        "empty endpoint 1 in \",a\": expected [user@]host[:port] before \",\"");
+  CHECK(rejected("10.0.3.1 x #!,") ==
+        "empty endpoint 1 in \",\": expected [user@]host[:port] before \",\"");
+  CHECK(rejected("10.0.3.1 x #!a,b,") ==
+        "empty endpoint 3 in \"a,b,\": expected [user@]host[:port] after \",\"");
+  // A blank after a comma ends the word: the rest is read as options.
+  CHECK(rejected("10.0.3.1 x #!a, b") ==
+        "empty endpoint 2 in \"a,\": expected [user@]host[:port] after \",\"");
+  CHECK(rejected("10.0.3.1 x #!a ,b") ==
+        "unknown option \",b\": expected subnet=CIDR or mode=netcat|direct");
+}
+
+TEST_CASE("bad relays: nothing on one side of >, two >, a bad relay or target") {
+  const std::string relay_form = ", expected [user@]relay[:port]>[user@]host[:port]";
+  CHECK(rejected("10.0.3.1 x #!>gw") == "bad endpoint \">gw\": nothing before \">\"" + relay_form);
+  CHECK(rejected("10.0.3.1 x #!relay>") == "bad endpoint \"relay>\": nothing after \">\"" + relay_form);
+  CHECK(rejected("10.0.3.1 x #!>") == "bad endpoint \">\": nothing before \">\"" + relay_form);
+  CHECK(rejected("10.0.3.1 x #!a>b>c") ==
+        "bad endpoint \"a>b>c\": two \">\" (one relay at most)" + relay_form);
+  CHECK(rejected("10.0.3.1 x #!a>>c") ==
+        "bad endpoint \"a>>c\": two \">\" (one relay at most)" + relay_form);
+  CHECK(rejected("10.0.3.1 x #!gw,a>b>c") ==
+        "bad endpoint \"a>b>c\" in \"gw,a>b>c\": two \">\" (one relay at most)" + relay_form);
+  CHECK(rejected("10.0.3.1 x #!gw,>t") ==
+        "bad endpoint \">t\" in \"gw,>t\": nothing before \">\"" + relay_form);
+
+  const std::string expected = ", expected [user@]host[:port]";
+  CHECK(rejected("10.0.3.1 x #!relay:0>t") ==
+        "bad relay \"relay:0\" in \"relay:0>t\": port \"0\" out of range 1-65535" + expected);
+  CHECK(rejected("10.0.3.1 x #!-oProxyCommand>t") ==
+        "bad relay \"-oProxyCommand\" in \"-oProxyCommand>t\": host \"-oProxyCommand\" starts with \"-\"" +
+            expected);
+  CHECK(rejected("10.0.3.1 x #!relay>dvpn@") ==
+        "bad endpoint \"dvpn@\" in \"relay>dvpn@\": empty host" + expected);
+  CHECK(rejected("10.0.3.1 x #!gw,relay>t:ssh") ==
+        "bad endpoint \"t:ssh\" in \"gw,relay>t:ssh\": port \"ssh\" is not a number" + expected);
+  CHECK(rejected("10.0.3.1 x #!gw,gw2:70000") ==
+        "bad endpoint \"gw2:70000\" in \"gw,gw2:70000\": port \"70000\" out of range 1-65535" + expected);
+  // The first bad item is the one reported.
+  CHECK(rejected("10.0.3.1 x #!a:0,b:0") ==
+        "bad endpoint \"a:0\" in \"a:0,b:0\": port \"0\" out of range 1-65535" + expected);
+  CHECK(rejected("10.0.3.1 x #!gw,subnet=10.0.0.0/8") ==
+        "option \"gw,subnet=10.0.0.0/8\" in place of the endpoint: expected [user@]host[:port] first");
 }

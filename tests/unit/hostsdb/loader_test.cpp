@@ -60,8 +60,8 @@ TEST_CASE("good.hosts loads every site and nothing else") {
   CHECK(names(result.table) == strings{"thursday", "friday", "saturday", ""});
   const auto& sites = result.table.sites();
   CHECK(sites[0].origin == fixture("good.hosts") + ":6");
-  CHECK(sites[1].endpoint.port == 2222);
-  CHECK(sites[3].endpoint.host == "gw7.example");
+  CHECK(sites[1].paths[0].target.port == 2222);
+  CHECK(sites[3].paths[0].target.host == "gw7.example");
   CHECK(sites[3].mode == Mode::netcat);
   CHECK(route(result.table, "10.0.3.99") == "thursday");
   CHECK(route(result.table, "10.0.5.99") == "friday");
@@ -103,12 +103,47 @@ TEST_CASE("crlf.hosts loads as if it had LF endings") {
   CHECK(result.diags.empty());
   REQUIRE(names(result.table) == strings{"alpha", "beta"});
   const auto& beta = result.table.sites()[1];
-  CHECK(beta.endpoint.user == "ops");
-  CHECK(beta.endpoint.host == "gw-beta.example");
-  CHECK(beta.endpoint.port == 2200);
+  CHECK(beta.paths[0].target.user == "ops");
+  CHECK(beta.paths[0].target.host == "gw-beta.example");
+  CHECK(beta.paths[0].target.port == 2200);
   CHECK(beta.subnets[0].to_string() == "10.1.0.0/16");
   CHECK(route(result.table, "10.1.0.9") == "alpha");  // /24 beats beta's /16
   CHECK(route(result.table, "10.1.200.9") == "beta");
+}
+
+TEST_CASE("paths.hosts: lists and relays load; each bad one is one warning at its line") {
+  auto file = fixture("paths.hosts");
+  auto result = load_sources({file}, {});
+  CHECK_FALSE(result.has_errors());
+  REQUIRE(names(result.table) == strings{"failover", "natted", "both", "v6", "last"});
+  const auto& sites = result.table.sites();
+  REQUIRE(sites[0].paths.size() == 2);
+  CHECK(sites[0].paths[0] == Path{std::nullopt, {std::nullopt, "gw1.example.org", std::nullopt}});
+  CHECK(sites[0].paths[1] == Path{std::nullopt, {"dvpn", "198.51.100.7", 2222}});
+  REQUIRE(sites[1].paths.size() == 1);
+  CHECK(sites[1].paths[0] == Path{Endpoint{"dvpn", "relay.example.net", std::nullopt}, {"dvpn", "127.0.0.1", 2201}});
+  CHECK(sites[1].mode == Mode::direct);
+  REQUIRE(sites[2].paths.size() == 2);
+  CHECK_FALSE(sites[2].paths[0].relay);
+  CHECK(sites[2].paths[0].target.host == "home.example.org");
+  CHECK(sites[2].paths[1] == sites[1].paths[0]);
+  REQUIRE(sites[3].paths.size() == 2);
+  CHECK(sites[3].paths[1] == Path{Endpoint{std::nullopt, "2001:db8::1", std::nullopt}, {std::nullopt, "::1", 2202}});
+  CHECK(route(result.table, "10.6.2.9") == "both");
+  CHECK(route(result.table, "10.6.3.9") == "-");  // skipped line: no site
+
+  strings got;
+  for (const auto& d : result.diags) got.push_back(d.to_string());
+  const std::string relay = ", expected [user@]relay[:port]>[user@]host[:port]";
+  CHECK(got == strings{
+      file + ":6: empty endpoint 2 in \"a.example,,b.example\": expected [user@]host[:port] after \",\"",
+      file + ":7: bad endpoint \">dvpn@127.0.0.1:2201\": nothing before \">\"" + relay,
+      file + ":8: bad endpoint \"dvpn@relay.example.net>\": nothing after \">\"" + relay,
+      file + ":9: bad endpoint \"a.example>b.example>c.example\": two \">\" (one relay at most)" + relay,
+      file + ":10: too many endpoints (9) in \"a,b,c,d,e,f,g,h,i\": expected at most 8",
+      file + ":11: bad relay \"relay.example.net:0\" in \"relay.example.net:0>127.0.0.1:2201\": port \"0\" "
+             "out of range 1-65535, expected [user@]host[:port]",
+  });
 }
 
 TEST_CASE("non-utf8.hosts keeps odd bytes in names and escapes them in warnings") {
