@@ -177,8 +177,9 @@ for spec in "127.0.0.1:2202:127.0.0.1:7001" "0.0.0.0:2202:127.0.0.1:7001" "local
   refused "B -R $spec" "remote port forwarding failed" b bravo -N -o ExitOnForwardFailure=yes -R "$spec" --
 done
 stop_b
+# (a bare "PORT:..." makes the client ask for "localhost")
 for spec in "0.0.0.0:$PORT:127.0.0.1:7001" "*:$PORT:127.0.0.1:7001" "$R_B:$PORT:127.0.0.1:7001" \
-  "localhost:$PORT:127.0.0.1:7001"; do
+  "localhost:$PORT:127.0.0.1:7001" "$PORT:127.0.0.1:7001"; do
   refused "B -R $spec" "remote port forwarding failed" b bravo -N -o ExitOnForwardFailure=yes -R "$spec" --
 done
 no_listener_but_loopback "after B's refused requests"
