@@ -3,7 +3,7 @@
 # directory that sshd accepts as a chroot parent, the dvpn-jail options that
 # point at it, the test network and ssh client, and test servers.
 #
-# Network (namespaces dvj-*):
+# Network (namespaces dvj-*, or DVJ_PREFIX-* for a test that sets its own):
 #   cli 198.51.100.1 ──── 198.51.100.2 gw (sshd :22, the jailed far end)
 #   gw  10.20.0.1 fd00:20::1 ── 10.20.0.2 fd00:20::2 srv   (the site's subnets)
 #       10.99.0.1 fd00:99::1 ── 10.99.0.2 fd00:99::2 srv   (outside them)
@@ -13,6 +13,7 @@
 # shellcheck source=../lib/netlib.sh
 . "$DVPN_SOURCE_ROOT/tests/integration/lib/netlib.sh"
 
+DVJ_PREFIX=dvj          # netlib prefix: namespaces, state dir and lock
 DVJ_USER=dvjtest
 DVJ_BASE=""            # /var/lib/dvpn-test-XXXXXX, root-owned 0755 like /var/lib
 DVJ_JAIL=""
@@ -23,9 +24,11 @@ DVJ_SSHD_CONFIG=""
 DVJ_GW=198.51.100.2
 DVJ_SSHD_NS=gw         # namespace of the far end's sshd (port 22)
 
-# dvj_init — netlib plus the scratch base directory; cleans up on exit.
+# dvj_init — netlib plus the scratch base directory; cleans up on exit. A test
+# that sets DVJ_PREFIX and DVJ_USER after sourcing this file gets namespaces
+# and an account of its own (and does not wait for the dvj tests' lock).
 dvj_init() {
-  netlib_init dvj
+  netlib_init "$DVJ_PREFIX"
   # Our account and base directory go after netlib has stopped every process
   # that could still run as the account.
   netlib_on_exit_also _dvj_cleanup

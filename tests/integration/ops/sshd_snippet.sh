@@ -3,8 +3,8 @@
 # included the way Debian includes sshd_config.d, the snippet passes
 # `sshd -t`, and sshd applies to the jailed login exactly the settings it
 # applies with dvpn-jail's own drop-in (defaults: user dvpn, jail
-# /var/lib/dvpn/jail), in netcat mode and, after the edit the snippet
-# describes, in direct mode; other users keep the global settings.
+# /var/lib/dvpn/jail), in netcat mode and, after the edits the snippet
+# describes, in direct and relay mode; other users keep the global settings.
 set -euo pipefail
 # shellcheck source=../lib/netlib.sh
 . "$DVPN_SOURCE_ROOT/tests/integration/lib/netlib.sh"
@@ -15,7 +15,7 @@ JAIL_TOOL=$DVPN_SOURCE_ROOT/chroot/dvpn-jail
 D=$NETLIB_DIR
 ssh-keygen -q -t ed25519 -N '' -f "$D/hostkey"
 
-# jail_dropin yes|no — the drop-in dvpn-jail install writes with its default
+# jail_dropin netcat|direct|relay — the drop-in dvpn-jail install writes with its default
 # account and paths, from the script's own expected_dropin function.
 jail_dropin() {
   local defaults
@@ -49,8 +49,9 @@ EOF
 }
 
 step "dvpn-jail's drop-in, from its expected_dropin()"
-jail_dropin no >"$D/jail-netcat.conf" || fail "cannot get the drop-in from $JAIL_TOOL"
-jail_dropin yes >"$D/jail-direct.conf"
+jail_dropin netcat >"$D/jail-netcat.conf" || fail "cannot get the drop-in from $JAIL_TOOL"
+jail_dropin direct >"$D/jail-direct.conf"
+jail_dropin relay >"$D/jail-relay.conf"
 grep -q '^Match User dvpn$' "$D/jail-netcat.conf" || fail "unexpected drop-in: $(head -n 5 "$D/jail-netcat.conf")"
 pass "$(grep -c . "$D/jail-netcat.conf") lines, Match User dvpn"
 
@@ -73,6 +74,18 @@ effective "$D/jail-direct.conf" dvpn >"$D/jail-direct.eff"
 diff "$D/jail-direct.eff" "$D/snippet-direct.eff" >&2 || fail "direct mode: sshd -T differs (< dvpn-jail, > snippet)"
 grep -qx "allowtcpforwarding local" "$D/snippet-direct.eff" || fail "direct mode: forwarding not 'local'"
 pass "sshd -T identical with AllowTcpForwarding local"
+
+step "relay mode: the edit the snippet describes"
+sed -e 's/^\tPermitListen none$/\tPermitListen 127.0.0.1:*\n\tPermitOpen 127.0.0.1:*/' \
+  -e 's/^\tAllowTcpForwarding no$/\tAllowTcpForwarding yes/' -e '/^\tDisableForwarding yes$/d' \
+  "$SNIPPET" >"$D/snippet-relay.conf"
+effective "$D/snippet-relay.conf" dvpn >"$D/snippet-relay.eff"
+effective "$D/jail-relay.conf" dvpn >"$D/jail-relay.eff"
+diff "$D/jail-relay.eff" "$D/snippet-relay.eff" >&2 || fail "relay mode: sshd -T differs (< dvpn-jail, > snippet)"
+for want in "allowtcpforwarding yes" "permitopen 127.0.0.1:*" "permitlisten 127.0.0.1:*" "gatewayports no"; do
+  grep -qxF "$want" "$D/snippet-relay.eff" || fail "relay mode: sshd -T has no '$want'"
+done
+pass "sshd -T identical with AllowTcpForwarding yes and PermitOpen/PermitListen 127.0.0.1:*"
 
 step "other users keep the global settings"
 effective "$SNIPPET" alice >"$D/alice.eff"
