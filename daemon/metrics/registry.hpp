@@ -65,8 +65,11 @@ class Registry {
   struct SiteCounts {
     std::array<std::uint64_t, result_count> connections{};
     std::uint64_t bytes_up = 0, bytes_down = 0;
+    std::uint64_t active = 0;  // started and not ended yet (the status view's per-site count)
   };
 
+  // A connection got its site; its connection_ended follows.
+  void connection_started(const std::string& site);
   // A connection ended. `site` is "" for one that had none (no-site,
   // not-redirected, max-connections); only those with a site go into the
   // duration histogram.
