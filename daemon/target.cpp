@@ -54,6 +54,14 @@ std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const
   return out;
 }
 
+SshEndpoint endpoint_of(const config::Config& cfg, const hostsdb::Site& site) {
+  SshEndpoint endpoint;
+  endpoint.user = site.endpoint.user.value_or(cfg.ssh.user);
+  endpoint.host = site.endpoint.host;
+  endpoint.port = site.endpoint.port.value_or(cfg.ssh.port);
+  return endpoint;
+}
+
 std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::RouteTable& table,
                                      const hostsdb::Ip& ip, std::uint16_t port) {
   const hostsdb::Site* site = table.lookup(ip);
@@ -62,9 +70,7 @@ std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::R
   target.ip = ip;
   target.port = port;
   target.site = site;
-  target.endpoint.user = site->endpoint.user.value_or(cfg.ssh.user);
-  target.endpoint.host = site->endpoint.host;
-  target.endpoint.port = site->endpoint.port.value_or(cfg.ssh.port);
+  target.endpoint = endpoint_of(cfg, *site);
   target.mode = site->mode.value_or(cfg.ssh.mode);
   if (target.mode == hostsdb::Mode::netcat) target.command = far_command(cfg.ssh.command, ip, port);
   return target;
