@@ -5,10 +5,14 @@
 # its connection count (siteb-direct shares siteb's endpoint, so it is up
 # too, with none of siteb's connections); a site whose endpoint refuses is
 # `down` with the error and its age; a site nothing went to is `idle`. The
-# JSON's site_health array says the same.
+# JSON's site_health array says the same. Once its sessions close for
+# ssh.idle_timeout, the working site is idle again, not down.
 set -euo pipefail
 # shellcheck source=topology.sh
 . "$(dirname "$0")/topology.sh"
+# A short idle timeout for the last step; a 2 s keepalive so the sessions'
+# RTT ticks run meanwhile.
+GW_SSH_EXTRA+=("idle_timeout: 6s" "keepalive: 2s")
 gateway_topology_up
 
 ENDPOINT="$GW_USER@$GWB_WAN:22"
@@ -87,3 +91,14 @@ siteb_no_conns() { status >"$GW_DIR/status2.txt" && [[ $(site_line "$GW_DIR/stat
 retry_for 10 siteb_no_conns ||
   fail "siteb still counts connections: $(site_line "$GW_DIR/status2.txt" siteb)"
 expect_line "$GW_DIR/status2.txt" siteb " up +[^ ]+ +rtt [0-9.]+ms  conns 0  up [0-9]+s$"
+
+step "its sessions close for idle_timeout: idle again, not down"
+retry_for 15 dvpnd_log_has "session [0-9]+ to ${ENDPOINT//./\\.} closed \(idle\)" || fail "no session closed for idleness"
+# siteb_idle — a fresh status3.txt with siteb idle (every session of its endpoint closed).
+siteb_idle() { status >"$GW_DIR/status3.txt" && [[ $(site_line "$GW_DIR/status3.txt" siteb) == *" idle "* ]]; }
+retry_for 15 siteb_idle || fail "siteb is not idle after its sessions closed: $(site_line "$GW_DIR/status3.txt" siteb)"
+cat "$GW_DIR/status3.txt" >&2
+for site in siteb siteb-direct; do
+  expect_line "$GW_DIR/status3.txt" "$site" " idle +[^ ]+ +conns 0  no session needed yet$"
+done
+expect_line "$GW_DIR/status3.txt" deadsite " down +[^ ]+ +conns 0  last error [0-9]+s ago: "
