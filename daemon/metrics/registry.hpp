@@ -1,7 +1,8 @@
 #pragma once
 // The daemon's Prometheus counters: connections and bytes by site and
 // result, counted once per connection when it ends (one short lock then,
-// none per byte), two histograms on atomics, and the hosts-map reloads.
+// none per byte; one more when it gets its site, for the open-connection
+// count of the status view), two histograms on atomics, and the hosts-map reloads.
 // Gauges and per-endpoint counters are read from their owners at scrape
 // time (render.hpp).
 #include <array>
