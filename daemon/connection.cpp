@@ -51,6 +51,10 @@ Connection::~Connection() {
 void Connection::set_target(Target target, hostsdb::RouteTablePtr table) {
   target_ = std::move(target);
   table_ = std::move(table);
+  if (target_.site && !site_counted_) {
+    site_counted_ = true;
+    metrics_->connection_started(site_text());
+  }
 }
 
 std::string Connection::destination_text() const { return hostsdb::IpEndpoint{target_.ip, target_.port}.to_string(); }

@@ -83,6 +83,7 @@ class Connection {
   std::string original_dst_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool finished_ = false;
+  bool site_counted_ = false;  // metrics' connection_started was called
 };
 
 }  // namespace dvpn

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include "loader.hpp"
 #include "log.hpp"
@@ -68,8 +69,23 @@ std::string Server::metrics_page() { return metrics::render(*metrics_, snapshot(
 StatusSnapshot Server::snapshot() {
   StatusSnapshot snap;
   snap.live_connections = tracker_->live();
-  snap.sites = table_.load()->size();
+  const auto table = table_.load();
+  snap.sites = table->size();
   gateways_->for_each([&snap](pool::EndpointPool& g) { snap.gateways.push_back(g.stats()); });
+  // One line per site: sites sharing an endpoint share its pool, and one
+  // that never carried traffic has none (idle).
+  std::unordered_map<std::string, const pool::Stats*> by_endpoint;
+  for (const auto& g : snap.gateways) by_endpoint[g.endpoint] = &g;
+  const auto counts = metrics_->sites();
+  const auto now = pool::Clock::now();
+  for (const auto& site : table->sites()) {
+    std::string name = site.name.empty() ? site.origin : site.name;  // as Connection::site_text
+    const std::string path = endpoint_of(cfg_, site).to_string();
+    const auto pool = by_endpoint.find(path);
+    const auto count = counts.find(name);
+    snap.site_health.push_back(site_health(std::move(name), path, count == counts.end() ? 0 : count->second.active,
+                                           pool == by_endpoint.end() ? nullptr : pool->second, now));
+  }
   return snap;
 }
 

@@ -37,10 +37,91 @@ std::string human_bytes(std::uint64_t bytes) {
   return text;
 }
 
+std::optional<std::chrono::milliseconds> since(std::optional<pool::Clock::time_point> then, pool::Clock::time_point now) {
+  if (!then) return std::nullopt;
+  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(now - *then));
+}
+
+std::string json_ms(const std::optional<std::chrono::milliseconds>& value) {
+  return value ? std::to_string(value->count()) : "null";
+}
+
 }  // namespace
+
+const char* to_string(SiteHealth::State state) noexcept {
+  switch (state) {
+    case SiteHealth::State::up: return "up";
+    case SiteHealth::State::connecting: return "connecting";
+    case SiteHealth::State::down: return "down";
+    case SiteHealth::State::idle: return "idle";
+  }
+  return "?";
+}
+
+SiteHealth site_health(std::string site, std::string path, std::uint64_t connections, const pool::Stats* pool,
+                       pool::Clock::time_point now) {
+  SiteHealth h;
+  h.site = std::move(site);
+  h.path = std::move(path);
+  h.connections = connections;
+  if (!pool) return h;  // never carried traffic: idle, no session needed yet
+  if (pool->ready_sessions > 0) {
+    h.state = SiteHealth::State::up;
+    h.rtt = pool->rtt;
+    h.up_for = since(pool->up_since, now);
+  } else if (pool->failing) {
+    h.state = SiteHealth::State::down;
+  } else if (pool->sessions > 0) {
+    h.state = SiteHealth::State::connecting;
+  }
+  h.last_error = pool->last_error;
+  if (!h.last_error.empty()) h.error_age = since(pool->last_error_at, now);
+  return h;
+}
+
+std::string age_text(std::chrono::milliseconds age) {
+  const long long s = std::max<long long>(0, age.count() / 1000);
+  const long long m = s / 60, h = s / 3600, d = s / 86400;
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return std::to_string(m) + "m" + std::to_string(s % 60) + "s";
+  if (s < 86400) return std::to_string(h) + "h" + std::to_string(m % 60) + "m";
+  return std::to_string(d) + "d" + std::to_string(h % 24) + "h";
+}
+
+std::string rtt_text(std::chrono::microseconds rtt) {
+  const double ms = static_cast<double>(rtt.count()) / 1000.0;
+  char text[32];
+  std::snprintf(text, sizeof text, ms < 10 ? "%.2fms" : ms < 100 ? "%.1fms" : "%.0fms", ms);
+  return text;
+}
+
+std::string site_line(const SiteHealth& health, std::size_t site_width, std::size_t path_width) {
+  auto padded = [](const std::string& text, std::size_t width) {
+    return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
+  };
+  std::string line = padded(health.site, site_width) + "  " + padded(to_string(health.state), 4) + "  " +
+                     padded(health.path, path_width);
+  if (health.state == SiteHealth::State::up) line += "  rtt " + (health.rtt ? rtt_text(*health.rtt) : "-");
+  line += "  conns " + std::to_string(health.connections);
+  if (health.state == SiteHealth::State::up && health.up_for) line += "  up " + age_text(*health.up_for);
+  if (health.state == SiteHealth::State::idle) line += "  no session needed yet";
+  if (!health.last_error.empty()) {
+    line += "  last error ";
+    if (health.error_age) line += age_text(*health.error_age) + " ago";
+    line += ": " + health.last_error;
+  }
+  return line;
+}
 
 std::string status_text(const StatusSnapshot& snapshot) {
   std::ostringstream out;
+  std::size_t site_width = 0, path_width = 0;
+  for (const auto& h : snapshot.site_health) {
+    site_width = std::max(site_width, h.site.size());
+    path_width = std::max(path_width, h.path.size());
+  }
+  for (const auto& h : snapshot.site_health) out << site_line(h, site_width, path_width) << "\n";
+  if (!snapshot.site_health.empty()) out << "\n";
   out << "connections: " << snapshot.live_connections << " live; sites: " << snapshot.sites
       << "; gateways in use: " << snapshot.gateways.size() << "\n";
   for (const auto& g : snapshot.gateways) {
@@ -58,7 +139,17 @@ std::string status_text(const StatusSnapshot& snapshot) {
 std::string status_json(const StatusSnapshot& snapshot) {
   std::ostringstream out;
   out << "{\"live_connections\":" << snapshot.live_connections << ",\"sites\":" << snapshot.sites
-      << ",\"gateways\":[";
+      << ",\"site_health\":[";
+  for (std::size_t i = 0; i < snapshot.site_health.size(); ++i) {
+    const auto& h = snapshot.site_health[i];
+    out << (i ? "," : "") << "{\"site\":" << json_string(h.site) << ",\"state\":\"" << to_string(h.state)
+        << "\",\"path\":" << json_string(h.path)
+        << ",\"rtt_us\":" << (h.rtt ? std::to_string(h.rtt->count()) : "null")
+        << ",\"connections\":" << h.connections << ",\"up_for_ms\":" << json_ms(h.up_for)
+        << ",\"last_error\":" << json_string(h.last_error) << ",\"last_error_age_ms\":" << json_ms(h.error_age)
+        << "}";
+  }
+  out << "],\"gateways\":[";
   for (std::size_t i = 0; i < snapshot.gateways.size(); ++i) {
     const auto& g = snapshot.gateways[i];
     out << (i ? "," : "") << "{\"endpoint\":" << json_string(g.endpoint) << ",\"sessions\":" << g.sessions

@@ -1,6 +1,10 @@
 #pragma once
 // The status view: what the daemon reports over its control socket, as text
-// for people and JSON for programs.
+// for people and JSON for programs. It leads with one line per site (its
+// health at a glance), then the counters of every endpoint pool.
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,9 +12,43 @@
 
 namespace dvpn {
 
+// One site of the hosts map, as the status view's line shows it.
+struct SiteHealth {
+  // up: a ready session exists; connecting: a first handshake is under way;
+  // down: no ready session and the last one to end failed; idle: no session
+  // and no failure (a site that never carried traffic has no pool yet).
+  enum class State { up, connecting, down, idle };
+  std::string site;  // its name, or FILE:LINE for an unnamed one
+  // How it is reached: today its SSH endpoint (user@host:port); free text, so
+  // a fallback or a relay can say so later.
+  std::string path;
+  State state = State::idle;
+  std::uint64_t connections = 0;  // the site's connections accepted and not yet ended
+  std::optional<std::chrono::microseconds> rtt;
+  std::optional<std::chrono::milliseconds> up_for;
+  std::string last_error;
+  std::optional<std::chrono::milliseconds> error_age;
+};
+
+const char* to_string(SiteHealth::State state) noexcept;
+
+// The health of a site reached over `path`, from its pool's stats (nullptr:
+// no pool yet) at `now`.
+SiteHealth site_health(std::string site, std::string path, std::uint64_t connections, const pool::Stats* pool,
+                       pool::Clock::time_point now);
+
+// A duration as "45s", "3m12s", "2h3m" or "4d6h" (rounded down).
+std::string age_text(std::chrono::milliseconds age);
+// A round-trip time in milliseconds: "0.42ms", "12.3ms" or "230ms".
+std::string rtt_text(std::chrono::microseconds rtt);
+// One site's line, its name and path padded to the given widths:
+//   "siteb  up    dvpn@198.51.100.2:22  rtt 0.42ms  conns 3  up 2h3m"
+std::string site_line(const SiteHealth& health, std::size_t site_width = 0, std::size_t path_width = 0);
+
 struct StatusSnapshot {
   unsigned live_connections = 0;
   std::size_t sites = 0;
+  std::vector<SiteHealth> site_health;  // one per site, in the hosts map's order
   std::vector<pool::Stats> gateways;
 };
 

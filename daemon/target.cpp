@@ -64,6 +64,10 @@ std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const
   return out;
 }
 
+SshEndpoint endpoint_of(const config::Config& cfg, const hostsdb::Site& site) {
+  return with_defaults(cfg, site.paths.front().target);
+}
+
 std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::RouteTable& table,
                                      const hostsdb::Ip& ip, std::uint16_t port) {
   const hostsdb::Site* site = table.lookup(ip);

@@ -50,6 +50,9 @@ std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, std::
 // The same with the port left as text (for --lookup without a port).
 std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const std::string& port_text);
 
+// A site's SSH endpoint with the config's defaults filled in.
+SshEndpoint endpoint_of(const config::Config& cfg, const hostsdb::Site& site);
+
 // Resolves a destination against the table; nullopt if no site serves it.
 std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::RouteTable& table,
                                      const hostsdb::Ip& ip, std::uint16_t port);

@@ -72,6 +72,11 @@ HistogramCounts Histogram::counts() const {
   return out;
 }
 
+void Registry::connection_started(const std::string& site) {
+  std::lock_guard lock(mu_);
+  sites_[site].active++;
+}
+
 void Registry::connection_ended(const std::string& site, Result result, std::uint64_t up, std::uint64_t down,
                                 double seconds) {
   if (!site.empty()) connection_duration_.observe(seconds);
@@ -80,6 +85,7 @@ void Registry::connection_ended(const std::string& site, Result result, std::uin
   counts.connections[static_cast<std::size_t>(result)]++;
   counts.bytes_up += up;
   counts.bytes_down += down;
+  if (!site.empty() && counts.active > 0) counts.active--;
 }
 
 std::map<std::string, Registry::SiteCounts> Registry::sites() const {

@@ -1,7 +1,8 @@
 #pragma once
 // The daemon's Prometheus counters: connections and bytes by site and
 // result, counted once per connection when it ends (one short lock then,
-// none per byte), two histograms on atomics, and the hosts-map reloads.
+// none per byte; one more when it gets its site, for the open-connection
+// count of the status view), two histograms on atomics, and the hosts-map reloads.
 // Gauges and per-endpoint counters are read from their owners at scrape
 // time (render.hpp).
 #include <array>
@@ -65,8 +66,11 @@ class Registry {
   struct SiteCounts {
     std::array<std::uint64_t, result_count> connections{};
     std::uint64_t bytes_up = 0, bytes_down = 0;
+    std::uint64_t active = 0;  // started and not ended yet (the status view's per-site count)
   };
 
+  // A connection got its site; its connection_ended follows.
+  void connection_started(const std::string& site);
   // A connection ended. `site` is "" for one that had none (no-site,
   // not-redirected, max-connections); only those with a site go into the
   // duration histogram.

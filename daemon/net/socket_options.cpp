@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstddef>
 
 namespace dvpn::net {
 
@@ -38,6 +39,15 @@ void set_quick_ack(int fd) {
 void set_reset_on_close(int fd) {
   linger lg{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+std::optional<std::chrono::microseconds> smoothed_rtt(int fd) {
+  tcp_info info{};
+  socklen_t length = sizeof info;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return std::nullopt;
+  // 0 before the first sample (a socket that never carried data both ways).
+  if (length < offsetof(tcp_info, tcpi_rtt) + sizeof info.tcpi_rtt || info.tcpi_rtt == 0) return std::nullopt;
+  return std::chrono::microseconds(info.tcpi_rtt);
 }
 
 }  // namespace dvpn::net

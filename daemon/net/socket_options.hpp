@@ -1,6 +1,7 @@
 #pragma once
 // Socket settings the relay depends on, each in one place.
 #include <chrono>
+#include <optional>
 
 namespace dvpn::net {
 
@@ -25,5 +26,9 @@ void set_quick_ack(int fd);
 
 // Makes the next close() send RST instead of FIN.
 void set_reset_on_close(int fd);
+
+// The kernel's smoothed round-trip time of a TCP socket (TCP_INFO
+// tcpi_rtt); nullopt if the socket has none yet or is not TCP.
+std::optional<std::chrono::microseconds> smoothed_rtt(int fd);
 
 }  // namespace dvpn::net

@@ -50,7 +50,7 @@ void EndpointPool::dispatch() {
   if (!waiting_.empty() && ledger_.sessions() == 0 && ledger_.backing_off(now)) {
     std::string why;
     {
-      std::lock_guard lock(error_mu_);
+      std::lock_guard lock(health_mu_);
       why = last_error_;
     }
     reject_waiting("gateway-unreachable: " + key_.to_string() + " (retrying after backoff; last error: " + why + ")");
@@ -64,6 +64,21 @@ void EndpointPool::publish_counts() {
   stat_ready_.store(ledger_.ready_sessions(), std::memory_order_relaxed);
   stat_channels_.store(ledger_.channels(), std::memory_order_relaxed);
   stat_waiting_.store(static_cast<unsigned>(waiting_.size()), std::memory_order_relaxed);
+  const bool up = ledger_.ready_sessions() > 0;
+  if (up == up_) return;
+  up_ = up;
+  std::lock_guard lock(health_mu_);
+  if (up) up_since_ = Clock::now();
+  else up_since_.reset();
+}
+
+void EndpointPool::publish_rtt() {
+  // The best path is what a new connection gets: the pool picks among the
+  // ready sessions, which all run over the same path today.
+  std::optional<std::chrono::microseconds> best;
+  for (const auto& [id, live] : sessions_)
+    if (live.ready && live.rtt && (!best || *live.rtt < *best)) best = live.rtt;
+  stat_rtt_us_.store(best ? best->count() : -1, std::memory_order_relaxed);
 }
 
 void EndpointPool::start_session() {
@@ -75,7 +90,9 @@ void EndpointPool::start_session() {
   };
   auto session = std::make_shared<ssh::Session>(io_, key_, settings_, std::move(events));
   ledger_.session_started(session->id());
-  sessions_[session->id()] = Live{session, nullptr};
+  Live live;
+  live.session = session;
+  sessions_[session->id()] = std::move(live);
   DVPN_LOG(debug) << "gateway " << key_.to_string() << ": opening session " << session->id();
   session->start();
 }
@@ -83,7 +100,13 @@ void EndpointPool::start_session() {
 void EndpointPool::on_event(ssh::SessionEvent event) {
   using Kind = ssh::SessionEvent::Kind;
   switch (event.kind) {
-    case Kind::ready: on_ready(event.session); return;  // it dispatches before the idle check
+    case Kind::ready: on_ready(event.session, event.rtt); return;  // it dispatches before the idle check
+    case Kind::rtt:
+      if (auto it = sessions_.find(event.session); it != sessions_.end()) {
+        it->second.rtt = event.rtt;
+        publish_rtt();
+      }
+      return;
     case Kind::ended: on_ended(event); break;
     case Kind::open_finished: on_open_finished(std::move(event)); break;
     case Kind::channel_released:
@@ -95,9 +118,18 @@ void EndpointPool::on_event(ssh::SessionEvent event) {
   dispatch();
 }
 
-void EndpointPool::on_ready(SessionId id) {
+void EndpointPool::on_ready(SessionId id, std::optional<std::chrono::microseconds> rtt) {
   if (!ledger_.known(id)) return;
   ledger_.session_ready(id);
+  if (auto it = sessions_.find(id); it != sessions_.end()) {
+    it->second.ready = true;
+    it->second.rtt = rtt;
+    publish_rtt();
+  }
+  {
+    std::lock_guard lock(health_mu_);
+    failing_ = false;
+  }
   dispatch();
   if (ledger_.idle(id)) arm_idle_timer(id);
 }
@@ -108,6 +140,7 @@ void EndpointPool::on_ended(const ssh::SessionEvent& event) {
   if (auto it = sessions_.find(event.session); it != sessions_.end()) {
     if (it->second.idle_timer) it->second.idle_timer->cancel();
     sessions_.erase(it);
+    publish_rtt();
   }
   record_failure(event.detail);
   (event.was_ready ? stat_deaths_ : stat_handshake_failures_).fetch_add(1, std::memory_order_relaxed);
@@ -205,14 +238,22 @@ void EndpointPool::arm_idle_timer(SessionId id) {
     self->ledger_.session_closed_idle(id);
     self->sessions_.erase(id);
     self->publish_counts();
+    self->publish_rtt();
+    {
+      // It ended well: the endpoint is idle, not down, until a session fails.
+      std::lock_guard lock(self->health_mu_);
+      self->failing_ = false;
+    }
     session->close_idle();
   });
 }
 
 void EndpointPool::record_failure(const std::string& why) {
   stat_failures_.fetch_add(1, std::memory_order_relaxed);
-  std::lock_guard lock(error_mu_);
+  std::lock_guard lock(health_mu_);
   last_error_ = why;
+  last_error_at_ = Clock::now();
+  failing_ = true;
 }
 
 void EndpointPool::shutdown(const std::string& why) {
@@ -236,8 +277,13 @@ Stats EndpointPool::stats() const {
   s.handshake_failures = stat_handshake_failures_.load(std::memory_order_relaxed);
   s.session_deaths = stat_deaths_.load(std::memory_order_relaxed);
   s.reconnects = stat_reconnects_.load(std::memory_order_relaxed);
-  std::lock_guard lock(error_mu_);
+  const auto rtt_us = stat_rtt_us_.load(std::memory_order_relaxed);
+  if (rtt_us >= 0) s.rtt = std::chrono::microseconds(rtt_us);
+  std::lock_guard lock(health_mu_);
   s.last_error = last_error_;
+  s.last_error_at = last_error_at_;
+  s.up_since = up_since_;
+  s.failing = failing_;
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -39,6 +40,11 @@ struct Stats {
   std::uint64_t session_deaths = 0;      // ready sessions that died (not idle closes)
   std::uint64_t reconnects = 0;          // sessions started after a failure, before the next success
   std::string last_error;
+  // Health, for the per-site lines of the status view:
+  std::optional<std::chrono::microseconds> rtt;  // the lowest of the ready sessions' round-trip times
+  std::optional<Clock::time_point> up_since;     // since when a session has been ready without a break
+  std::optional<Clock::time_point> last_error_at;
+  bool failing = false;  // the last session to end failed (handshake or death), none became ready since
 };
 
 class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
@@ -56,10 +62,12 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   struct Live {
     std::shared_ptr<ssh::Session> session;
     std::shared_ptr<boost::asio::steady_timer> idle_timer;
+    bool ready = false;
+    std::optional<std::chrono::microseconds> rtt;  // its latest sample
   };
 
   void on_event(ssh::SessionEvent event);
-  void on_ready(SessionId id);
+  void on_ready(SessionId id, std::optional<std::chrono::microseconds> rtt);
   void on_ended(const ssh::SessionEvent& event);
   void on_open_finished(ssh::SessionEvent event);
   void on_released(SessionId id, Mode mode);
@@ -76,6 +84,7 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   void pause_after_refusal();
   void record_failure(const std::string& why);
   void publish_counts();
+  void publish_rtt();
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -91,8 +100,15 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   std::atomic<unsigned> stat_sessions_{0}, stat_ready_{0}, stat_channels_{0}, stat_waiting_{0};
   std::atomic<std::uint64_t> stat_connections_{0}, stat_up_{0}, stat_down_{0}, stat_failures_{0};
   std::atomic<std::uint64_t> stat_handshake_failures_{0}, stat_deaths_{0}, stat_reconnects_{0};
-  mutable std::mutex error_mu_;
+  // The round-trip time is sampled by each ready session on its tick and
+  // reaches us as an event (the socket is the session's, on its strand);
+  // here on our strand we keep the best, for stats() on any thread.
+  std::atomic<std::int64_t> stat_rtt_us_{-1};  // -1: none
+  bool up_ = false;                             // on the strand: a session was ready at the last publish
+  mutable std::mutex health_mu_;                // the rest, written on the strand, read by stats()
   std::string last_error_;
+  std::optional<Clock::time_point> last_error_at_, up_since_;
+  bool failing_ = false;
 };
 
 }  // namespace dvpn::pool

@@ -160,7 +160,9 @@ void Session::became_ready() {
   }
   arm_tick();
   DVPN_LOG(info) << peer() << " ready";
-  emit(SessionEvent::of(SessionEvent::Kind::ready));
+  auto ready = SessionEvent::of(SessionEvent::Kind::ready);
+  ready.rtt = wire_.rtt();
+  emit(std::move(ready));
 }
 
 void Session::arm_tick() {
@@ -175,9 +177,21 @@ void Session::arm_tick() {
       self->wire_.flush(self);
     }
     self->end_idle_tunnels();
+    if (self->state_ != State::ready) return;
     self->wire_.trim();
+    self->report_rtt();
     self->arm_tick();
   });
+}
+
+// The pool keeps the RTT its status view shows. It learns it from an event
+// rather than by reading the socket itself: the socket belongs to this strand
+// (it may close, and its descriptor be reused, at any time), and one post per
+// tick is nothing.
+void Session::report_rtt() {
+  auto sample = SessionEvent::of(SessionEvent::Kind::rtt);
+  sample.rtt = wire_.rtt();
+  if (sample.rtt) emit(std::move(sample));
 }
 
 void Session::end_idle_tunnels() {

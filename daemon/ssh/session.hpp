@@ -68,8 +68,9 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   void on_dialed(std::optional<boost::asio::ip::tcp::socket> socket, const std::string& error);
   void step_setup();
   void became_ready();
-  void arm_tick();  // every tick_interval: the SSH keepalive and the end of idle connections
+  void arm_tick();  // every tick_interval: the SSH keepalive, the end of idle connections, the RTT
   void end_idle_tunnels();
+  void report_rtt();  // an `rtt` event with the transport's round-trip time
   void teardown();
   void emit(SessionEvent event);
   std::string peer() const;  // "session N to user@host:port"

@@ -4,9 +4,11 @@
 // the pool hands a session ends in exactly one `open_finished`, and each open
 // that ended `opened` in exactly one `channel_released`, unless the session
 // ends first (`ended` covers everything it still held).
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "site.hpp"
@@ -24,7 +26,8 @@ enum class OpenOutcome {
 };
 
 struct SessionEvent {
-  enum class Kind { ready, ended, open_finished, channel_released };
+  // rtt: a ready session's round-trip time, sampled on every tick.
+  enum class Kind { ready, ended, open_finished, channel_released, rtt };
   Kind kind = Kind::ready;
   std::uint64_t session = 0;
   hostsdb::Mode mode = hostsdb::Mode::netcat;  // open_finished, channel_released
@@ -33,6 +36,7 @@ struct SessionEvent {
   bool was_ready = false;                      // ended: it had carried channels (a death, not a failed setup)
   std::string detail;                          // ended: why
   std::uint64_t bytes_up = 0, bytes_down = 0;  // channel_released
+  std::optional<std::chrono::microseconds> rtt;  // ready, rtt: the transport's round-trip time
 
   static SessionEvent of(Kind kind) {
     SessionEvent event;

@@ -42,6 +42,11 @@ void TcpTransport::close() {
 
 int TcpTransport::descriptor() const { return fd_; }
 
+std::optional<std::chrono::microseconds> TcpTransport::rtt() const {
+  if (!socket_.is_open()) return std::nullopt;
+  return net::smoothed_rtt(fd_);
+}
+
 void TcpTransport::after_read() {
   if (socket_.is_open()) net::set_quick_ack(fd_);
 }

@@ -7,7 +7,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <functional>
+#include <optional>
 
 namespace dvpn::ssh {
 
@@ -27,6 +29,9 @@ class Transport {
   virtual int descriptor() const = 0;
   // Input arrived: acknowledge at once (for TCP, no delayed ACK holding up the far end's window).
   virtual void after_read() {}
+  // The round-trip time to the far end as the transport knows it (for TCP,
+  // the kernel's smoothed RTT); nullopt if it has none. On the strand.
+  virtual std::optional<std::chrono::microseconds> rtt() const { return std::nullopt; }
 };
 
 class TcpTransport final : public Transport {
@@ -40,6 +45,7 @@ class TcpTransport final : public Transport {
   void close() override;
   int descriptor() const override;
   void after_read() override;
+  std::optional<std::chrono::microseconds> rtt() const override;
 
  private:
   boost::asio::ip::tcp::socket socket_;

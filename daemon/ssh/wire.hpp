@@ -48,6 +48,10 @@ class Wire {
   // Points libssh2's I/O callbacks at this wire.
   void install(LIBSSH2_SESSION* ssh);
   int descriptor() const { return transport_ ? transport_->descriptor() : -1; }
+  // The transport's round-trip time (Transport::rtt); nullopt without one.
+  std::optional<std::chrono::microseconds> rtt() const {
+    return transport_ && phase_ != Phase::closed ? transport_->rtt() : std::nullopt;
+  }
 
   bool has_input() const noexcept { return in_size_ > 0; }
   // Grows whenever libssh2 took input: a caller compares it across a step.

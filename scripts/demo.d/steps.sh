@@ -135,6 +135,23 @@ step_reset() {
   ok 4 "a refused destination was reset in ${SHOW_MS} ms"
 }
 
+step_health() {
+  local x re
+  heading "5. Every site at a glance"
+  say "dvpnd --status once more, at the end. It leads with one line per site:" \
+    "up (a ready SSH session: the path, the SSH connection's round-trip time," \
+    "the site's open connections, since when), down (the last attempt failed:" \
+    "the error and how long ago) or idle (no session needed yet; gateway A's own" \
+    "site A is never dialled):"
+  show "ip netns exec demo-gwa $DVPND_SHOWN --status -c $A_DIR/dvpn.yaml"
+  [ "$SHOW_RC" = 0 ] || broken "dvpnd --status failed"
+  for x in b c; do
+    re="(^|"$'\n'")site$x +up +[^ ]+ +rtt "
+    [[ $SHOW_OUT =~ $re ]] || broken "the status view does not show site ${x^^} up"
+  done
+  ok 5 "the status view shows sites B and C up, with their round-trip times"
+}
+
 steps_keep_info() {
   heading "The network stays up (--keep)"
   say "A shell in a namespace sees that machine's network (and, for the LAN hosts," \

@@ -70,7 +70,7 @@ assert_clean() {
   pass "$1: nothing of the demo left"
 }
 
-markers=("[ok] 1: " "[ok] 2: " "[ok] 3: " "[ok] 4: ")
+markers=("[ok] 1: " "[ok] 2: " "[ok] 3: " "[ok] 4: " "[ok] 5: ")
 
 run keep --keep
 for m in "${markers[@]}"; do has keep "$m"; done
