@@ -56,6 +56,9 @@ def main():
             if r["listen_overflows_cold"]:
                 notes.append("- %s N=%d: gwB sshd listen queue overflowed %d times during cold" % (
                     r["label"], r["n"], r["listen_overflows_cold"]))
+            if r.get("sshd_other_lines"):
+                notes.append("- %s N=%d: gwB sshd logged %d unusual lines during cold (see sshd.log)" % (
+                    r["label"], r["n"], r["sshd_other_lines"]))
             if not r["alive"]:
                 notes.append("- %s N=%d: dvpnd died" % (r["label"], r["n"]))
         else:
