@@ -70,9 +70,15 @@ def main():
             notes.append("- ssh N=%d: %d at once, per-ssh p50 %s s, p99 %s s, load1 %s" % (
                 r["n"], res.get("parallel", 0), res.get("p50_s"), res.get("p99_s"), r["load1"]))
     for r in (r for r in recs if r["kind"] == "hub"):
-        notes.append("- %s N=%d: cold GET p50 %s s p99 %s s; warm p50 %s s p99 %s s; load1 %s; %s threads" % (
-            r["label"], r["n"], r["cold"].get("p50_s"), r["cold"].get("p99_s"), r["warm"].get("p50_s"),
-            r["warm"].get("p99_s"), r["load1"], r["threads"]))
+        tck = float(r.get("clk_tck", 100))
+        b = r.get("cold_box", [0, 0, 0, 0])
+        busy = 100.0 * (b[2] - b[0]) / (b[3] - b[1]) if b[3] > b[1] else 0
+        notes.append("- %s N=%d: cold GET p50 %s s p99 %s s, dvpnd CPU %.2f s (%.1f ms per session), box %.0f%% busy; "
+                     "warm p50 %s s p99 %s s, dvpnd CPU %.2f s; load1 %s; %s threads" % (
+                         r["label"], r["n"], r["cold"].get("p50_s"), r["cold"].get("p99_s"),
+                         r.get("cold_cpu_ticks", 0) / tck, 1000.0 * r.get("cold_cpu_ticks", 0) / tck / r["n"], busy,
+                         r["warm"].get("p50_s"), r["warm"].get("p99_s"), r.get("warm_cpu_ticks", 0) / tck,
+                         r["load1"], r["threads"]))
     text = "\n".join(["%s, commit %s, %s cores, load at start %s; ssh.keepalive %s, idle %s s; `%s`" % (
         meta["date"], meta["commit"], meta["nproc"], meta["load_start"], meta["keepalive"], meta["idle_s"],
         meta["command"]), ""] + rows + [""] + notes) + "\n"
