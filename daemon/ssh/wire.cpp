@@ -9,6 +9,8 @@ namespace dvpn::ssh {
 namespace {
 
 constexpr std::size_t read_chunk = 256 * 1024;
+// Fewer bytes than this between two ticks is a quiet session (a keepalive is ~100).
+constexpr std::size_t quiet_bytes = 16 * 1024;
 
 // One input buffer per thread, shared by every session that runs there:
 // handlers run one at a time, and a session's pump leaves nothing in it.
@@ -84,7 +86,7 @@ void Wire::take_input(const std::shared_ptr<void>& keep_alive) {
     events_.error("connection to " + peer_text_ + " lost: " + ec.message());
     return;
   }
-  moved_since_trim_ = true;
+  moved_since_trim_ += n;
   if (in_size_ > 0) {
     // libssh2 has not taken earlier bytes yet: the new ones queue behind them.
     held_.erase(held_.begin(), held_.end() - static_cast<std::ptrdiff_t>(in_size_));
@@ -112,8 +114,8 @@ void Wire::hold_rest() {
 }
 
 void Wire::trim() {
-  const bool quiet = !moved_since_trim_;
-  moved_since_trim_ = false;
+  const bool quiet = moved_since_trim_ < quiet_bytes;
+  moved_since_trim_ = 0;
   if (!quiet || writing_) return;
   if (out_pending_.empty()) std::vector<char>().swap(out_pending_);
   std::vector<char>().swap(out_writing_);
@@ -136,7 +138,7 @@ void Wire::flush_soon(const std::shared_ptr<void>& keep_alive) {
 void Wire::flush(const std::shared_ptr<void>& keep_alive) {
   if (writing_ || out_pending_.empty() || phase_ == Phase::closed || !transport_) return;
   const bool was_congested = congested();
-  moved_since_trim_ = true;
+  moved_since_trim_ += out_pending_.size();
   out_writing_.swap(out_pending_);
   out_pending_.clear();
   writing_ = true;

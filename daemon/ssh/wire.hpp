@@ -61,7 +61,8 @@ class Wire {
 
   // Keeps one wait for input outstanding while libssh2 is not behind.
   void read(const std::shared_ptr<void>& keep_alive);
-  // Gives back buffer capacity when nothing moved since the last call (the session's tick).
+  // Gives back buffer capacity when little moved since the last call (the session's tick;
+  // its own keepalive does not make a session busy).
   void trim();
   // Buffer bytes this wire holds (input held back, output queues), for tests and the bench.
   std::size_t buffered_capacity() const noexcept;
@@ -97,7 +98,7 @@ class Wire {
   std::vector<char> held_;
   std::uint64_t in_consumed_ = 0;
   bool reading_ = false;
-  bool moved_since_trim_ = false;
+  std::size_t moved_since_trim_ = 0;  // bytes either way since the last trim()
   std::vector<char> out_pending_, out_writing_;
   bool writing_ = false;
   bool write_requested_ = false;
