@@ -127,8 +127,13 @@ bool Ledger::want_session(std::size_t connections_waiting, Clock::time_point now
   const auto stalled = static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.stalled; }));
   if (slots_.size() - stalled >= limits_.sessions || slots_.size() >= 2 * limits_.sessions || backing_off(now))
     return false;
-  if (connections_waiting > 0)
-    return handshakes_ < max_handshakes && connections_waiting > handshakes_ * waiting_per_handshake;
+  // Opens go one at a time per session, each a round trip: connections
+  // waiting for a session and opens queued behind another on their session
+  // are both served sooner by one more session.
+  std::size_t queued = connections_waiting;
+  for (const auto& slot : slots_)
+    if (slot.ready && slot.opening >= opens_per_session_before_spreading) queued += slot.opening - 1;
+  if (queued > 0 && handshakes_ < max_handshakes && queued > handshakes_ * waiting_per_handshake) return true;
   if (handshakes_ > 0) return false;
   // With none left (a ready session died), reconnect at once: the next
   // connection finds a ready session instead of paying the handshake.
@@ -136,10 +141,7 @@ bool Ledger::want_session(std::size_t connections_waiting, Clock::time_point now
   // Spread busy channels over a few sessions: each session runs on one
   // thread at a time, so one session per core lets busy streams use them all.
   bool all_busy = std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready && s.exec + s.direct > 0; });
-  bool all_opening = std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) {
-    return s.ready && s.opening >= opens_per_session_before_spreading;
-  });
-  return all_opening || (all_busy && slots_.size() < limits_.spread_sessions);
+  return all_busy && slots_.size() < limits_.spread_sessions;
 }
 
 bool Ledger::idle(SessionId id) const {

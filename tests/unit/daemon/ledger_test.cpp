@@ -237,3 +237,16 @@ TEST_CASE("an idle close forgets the session without a failure; late news about 
   CHECK(ledger.open_finished(1, Mode::netcat, OpenOutcome::far_end_full).pause_for_far_end == false);
   CHECK(ledger.channels() == 0);
 }
+
+TEST_CASE("opens queued behind others on their session call for more sessions, several at once") {
+  Limits limits = small_limits();
+  limits.sessions = 8;
+  Ledger ledger = with_ready_session(limits);
+  const auto now = Clock::now();
+  ledger.channel_assigned(1, Mode::direct);
+  CHECK_FALSE(ledger.want_session(0, now));  // one open in flight: nothing queued
+  for (int i = 0; i < 12; ++i) ledger.channel_assigned(1, Mode::direct);  // 12 queued behind it
+  dvpn::pool::SessionId id = 1;
+  while (ledger.want_session(0, now)) ledger.session_started(++id);
+  CHECK(id - 1 == 3);  // 12 queued: three handshakes (one per four)
+}
