@@ -7,7 +7,10 @@
 // cannot be cancelled (libssh2 is mid-open for it; it must run to its end),
 // so it is abandoned: its client is answered at once, and the opens behind
 // it, which still have time, are handed back (`stalled`) so another session
-// can serve them.
+// can serve them. A head that is merely slow (a destination whose listen
+// backlog is full: the far end's SYN is retried after 1 s, 3 s, ...) hands
+// back the opens behind it as soon as it is `slow_after` old, and keeps
+// its own time.
 //
 // Item: a pointer-like type whose target has deadline(), abandoned().
 #include <algorithm>
@@ -27,10 +30,16 @@ class OpenQueue {
   bool empty() const noexcept { return items_.empty(); }
   std::size_t size() const noexcept { return items_.size(); }
   const Item& head() const { return items_.front(); }
-  void push(Item item) { items_.push_back(std::move(item)); }
-  Item pop_head() {
+  // Since when libssh2 has been opening the head's channel.
+  TimePoint head_since() const noexcept { return head_since_; }
+  void push(Item item, TimePoint now) {
+    if (items_.empty()) head_since_ = now;
+    items_.push_back(std::move(item));
+  }
+  Item pop_head(TimePoint now) {
     Item item = std::move(items_.front());
     items_.pop_front();
+    head_since_ = now;
     return item;
   }
   std::deque<Item> take_all() { return std::exchange(items_, {}); }
@@ -38,20 +47,27 @@ class OpenQueue {
   // Its head open outlived its deadline and still runs: no open may join.
   bool stalled() const { return !items_.empty() && items_.front()->abandoned(); }
 
-  // When the next live open's deadline passes (none when all are abandoned).
-  std::optional<TimePoint> next_deadline() const {
+  // When expire() next has something to do: the next live open's deadline,
+  // or the head turning slow with opens behind it.
+  std::optional<TimePoint> next_check(std::chrono::milliseconds slow_after) const {
+    std::optional<TimePoint> next;
     auto it = std::find_if(items_.begin(), items_.end(), [](const Item& i) { return !i->abandoned(); });
-    if (it == items_.end()) return std::nullopt;
-    return (*it)->deadline();
+    if (it != items_.end()) next = (*it)->deadline();
+    if (items_.size() > 1 && !items_.front()->abandoned()) {
+      const TimePoint slow = head_since_ + slow_after;
+      if (!next || slow < *next) next = slow;
+    }
+    return next;
   }
 
   struct Expiry {
     bool abandon_head = false;  // the caller abandons head(); it stays queued until libssh2 is done
+    bool head_slow = false;     // handed back only because the head is slow (it keeps its time)
     std::vector<Item> expired;  // past their deadline behind the head: end them
-    std::vector<Item> handed_back;  // behind a stuck head with time left, in queue order
+    std::vector<Item> handed_back;  // behind a stuck or slow head with time left, in queue order
   };
   // Sorts the queue out at `now`; the caller acts on the result.
-  Expiry expire(TimePoint now) {
+  Expiry expire(TimePoint now, std::chrono::milliseconds slow_after) {
     Expiry out;
     for (auto it = items_.begin(); it != items_.end();) {
       if ((*it)->abandoned() || (*it)->deadline() > now) {
@@ -65,7 +81,8 @@ class OpenQueue {
       }
     }
     const bool head_stuck = !items_.empty() && (out.abandon_head || items_.front()->abandoned());
-    if (head_stuck && items_.size() > 1) {
+    out.head_slow = !head_stuck && items_.size() > 1 && now - head_since_ >= slow_after;
+    if ((head_stuck || out.head_slow) && items_.size() > 1) {
       out.handed_back.assign(std::make_move_iterator(std::next(items_.begin())), std::make_move_iterator(items_.end()));
       items_.erase(std::next(items_.begin()), items_.end());
     }
@@ -74,6 +91,7 @@ class OpenQueue {
 
  private:
   std::deque<Item> items_;
+  TimePoint head_since_{};
 };
 
 }  // namespace dvpn::ssh

@@ -76,6 +76,8 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   std::string peer() const;  // "session N to user@host:port"
 
   // session_channels.cpp: opens and the pump
+  std::chrono::milliseconds slow_open_after() const;
+  void note_open_time(std::chrono::steady_clock::time_point now);
   void arm_open_deadline();
   void on_open_deadline();
   void step_opening();
@@ -100,6 +102,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
 
   OpenQueue<std::shared_ptr<Tunnel>> opens_;
   std::vector<std::shared_ptr<Tunnel>> tunnels_;
+  double usual_open_ms_ = 0;  // moving average of how long a head open takes
   bool pump_scheduled_ = false;
   bool rescan_ = false;
 };

@@ -36,14 +36,28 @@ void Session::adopt(std::shared_ptr<Tunnel> tunnel) {
       return;
     }
     tunnel->attach(*self);
-    self->opens_.push(std::move(tunnel));
-    if (self->opens_.size() == 1) self->arm_open_deadline();
+    self->opens_.push(std::move(tunnel), Tunnel::Clock::now());
+    // The first open brings a deadline; the second, the head's slowness check.
+    if (self->opens_.size() <= 2) self->arm_open_deadline();
     self->pump();
   });
 }
 
+std::chrono::milliseconds Session::slow_open_after() const {
+  // A head open four times slower than this session's usual opens is slow,
+  // but never before 300 ms (the first opens set the usual) nor after connect_timeout.
+  const auto usual = std::chrono::milliseconds(static_cast<long>(usual_open_ms_ * 4));
+  return std::clamp(usual, std::chrono::milliseconds(300),
+                    std::max(std::chrono::milliseconds(300), settings_->connect_timeout));
+}
+
+void Session::note_open_time(Tunnel::Clock::time_point now) {
+  const double ms = std::chrono::duration<double, std::milli>(now - opens_.head_since()).count();
+  usual_open_ms_ = usual_open_ms_ == 0 ? ms : 0.8 * usual_open_ms_ + 0.2 * ms;
+}
+
 void Session::arm_open_deadline() {
-  const auto next = opens_.next_deadline();
+  const auto next = opens_.next_check(slow_open_after());
   if (!next) return;
   open_timer_.expires_at(*next);
   open_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -53,7 +67,7 @@ void Session::arm_open_deadline() {
 
 void Session::on_open_deadline() {
   if (state_ != State::ready) return;
-  auto expiry = opens_.expire(Tunnel::Clock::now());
+  auto expiry = opens_.expire(Tunnel::Clock::now(), slow_open_after());
   const std::string reason = "timeout: no channel to " + key_.to_string() + " within connect_timeout";
   // The head's open must run to completion (libssh2 is mid-open for it); its client is answered now.
   if (expiry.abandon_head) opens_.head()->abandon(reason);
@@ -61,14 +75,19 @@ void Session::on_open_deadline() {
     tunnel->reject(reason);
     open_finished(std::move(tunnel), OpenOutcome::failed);
   }
-  if (!expiry.handed_back.empty()) {
+  if (expiry.abandon_head) {
     static log::Limited stuck_warning(std::chrono::seconds(5));
     stuck_warning.warn([&](log::Line& line) {
       line << "gateway " << key_.to_string() << ": session " << id_ << " stuck on a channel open past connect_timeout; "
            << expiry.handed_back.size() << " queued opens moved to other sessions";
     });
-    hand_back(std::move(expiry.handed_back));
+  } else if (expiry.head_slow) {
+    DVPN_LOG(debug) << peer() << ": a channel open has waited "
+                    << std::chrono::duration_cast<std::chrono::milliseconds>(Tunnel::Clock::now() - opens_.head_since())
+                           .count()
+                    << "ms for the far end; " << expiry.handed_back.size() << " queued opens moved to other sessions";
   }
+  hand_back(std::move(expiry.handed_back));
   arm_open_deadline();
 }
 
@@ -90,7 +109,9 @@ void Session::step_opening() {
     std::shared_ptr<Tunnel> tunnel = opens_.head();
     const Tunnel::OpenResult result = tunnel->try_open();
     if (result == Tunnel::OpenResult::pending) return;
-    opens_.pop_head();
+    const auto now = Tunnel::Clock::now();
+    if (!tunnel->abandoned()) note_open_time(now);
+    opens_.pop_head(now);
     arm_open_deadline();
     switch (result) {
       case Tunnel::OpenResult::opened:
