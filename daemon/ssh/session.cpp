@@ -145,8 +145,9 @@ void Session::step_setup() {
            last_error(ssh_));
       return;
     }
-    became_ready();
+    state_ = State::prelude;
   }
+  if (state_ == State::prelude && step_prelude_open()) became_ready();
 }
 
 void Session::became_ready() {
@@ -243,6 +244,7 @@ void Session::teardown() {
   timer_.cancel();
   open_timer_.cancel();
   if (dialer_) dialer_->cancel();
+  prelude_ = nullptr;  // freed with the session
   // Free before closing: libssh2 restores the descriptor's blocking mode on free.
   if (ssh_) {
     libssh2_session_free(ssh_);

@@ -61,13 +61,16 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   std::shared_ptr<ChannelHost> keep_alive() override { return shared_from_this(); }
 
  private:
-  enum class State { idle, connecting, handshake, auth, ready, closing, dead };
+  enum class State { idle, connecting, handshake, auth, prelude, ready, closing, dead };
 
   // session.cpp: set-up and the end
   void on_setup_deadline(const boost::system::error_code& ec);
   void on_dialed(std::optional<boost::asio::ip::tcp::socket> socket, const std::string& error);
   void step_setup();
   void became_ready();
+  // session_prelude.cpp: one exec per connection, so sshd turns Nagle off
+  bool step_prelude_open();
+  void step_prelude();
   void arm_tick();  // every tick_interval: the SSH keepalive, the end of idle connections, the RTT
   void end_idle_tunnels();
   void report_rtt();  // an `rtt` event with the transport's round-trip time
@@ -98,6 +101,8 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   LIBSSH2_SESSION* ssh_ = nullptr;
   State state_ = State::idle;
   std::shared_ptr<TcpDialer> dialer_;
+  LIBSSH2_CHANNEL* prelude_ = nullptr;  // the session channel of the prelude exec, until closed
+  bool prelude_exec_done_ = false;
   Wire wire_;
 
   OpenQueue<std::shared_ptr<Tunnel>> opens_;

@@ -146,8 +146,9 @@ void Session::step_opening() {
 
 void Session::pump() {
   pump_scheduled_ = false;
-  if (state_ == State::handshake || state_ == State::auth) step_setup();
+  if (state_ == State::handshake || state_ == State::auth || state_ == State::prelude) step_setup();
   if (state_ == State::ready) {
+    if (prelude_) step_prelude();
     bool more = false;
     for (int round = 0; round < 4 && state_ == State::ready; ++round) {
       rescan_ = false;
