@@ -16,6 +16,19 @@ namespace dvpn::ssh {
 
 class Tunnel;
 
+// Largest packet we accept on a channel: above 40000 libssh2 1.10 fails (doc/ssh-notes.md §2).
+inline constexpr std::uint32_t channel_max_packet = 32768;
+
+// Call before every libssh2_channel_process_startup (exec). libssh2 1.10
+// waits for its reply (CHANNEL_SUCCESS/FAILURE) by reading packets, and if it
+// reads one of those types for ANOTHER channel it gives up with -1 and the
+// channel can never be used (_libssh2_packet_requirev). With several execs
+// in flight on a session (spare channels, the prelude) that would happen; a
+// zero-length read first decodes everything buffered into libssh2's queue,
+// where each exec finds its own reply, and within one handler no new input
+// arrives for the wait to read (doc/ssh-notes.md).
+void drain_before_request(LIBSSH2_CHANNEL* channel, std::vector<char>& scratch);
+
 class ChannelHost {
  public:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;

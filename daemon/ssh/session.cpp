@@ -211,7 +211,8 @@ void Session::end_idle_tunnels() {
 
 void Session::close_idle() {
   boost::asio::post(strand_, [self = shared_from_this()] {
-    if (self->state_ != State::ready || !self->tunnels_.empty() || !self->opens_.empty()) return;
+    if (self->state_ != State::ready || !self->tunnels_.empty() || !self->opens_.empty() || !self->execs_.empty())
+      return;
     self->state_ = State::closing;
     DVPN_LOG(info) << self->peer() << " closed (idle)";
     libssh2_session_disconnect(self->ssh_, "idle");
@@ -230,8 +231,11 @@ void Session::fail(const std::string& why) {
   auto tunnels = std::move(tunnels_);
   tunnels_.clear();
   auto opens = opens_.take_all();
+  auto execs = std::move(execs_);
+  execs_.clear();
   for (auto& tunnel : tunnels) tunnel->session_lost(why);
   for (auto& tunnel : opens) tunnel->session_lost(why);
+  for (auto& tunnel : execs) tunnel->session_lost(why);
   teardown();
   auto ended = SessionEvent::of(SessionEvent::Kind::ended);
   ended.was_ready = was_ready;
@@ -244,7 +248,8 @@ void Session::teardown() {
   timer_.cancel();
   open_timer_.cancel();
   if (dialer_) dialer_->cancel();
-  prelude_ = nullptr;  // freed with the session
+  prelude_ = nullptr;  // freed with the session, as are the spares
+  spares_.clear();
   // Free before closing: libssh2 restores the descriptor's blocking mode on free.
   if (ssh_) {
     libssh2_session_free(ssh_);

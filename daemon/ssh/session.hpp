@@ -84,6 +84,13 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   void arm_open_deadline();
   void on_open_deadline();
   void step_opening();
+  // What an open that finished (opened, refused, broke) means for the tunnel; false if the session broke.
+  bool finish_open(std::shared_ptr<Tunnel> tunnel, int result);
+  // session_spares.cpp: session channels opened ahead for netcat mode
+  bool take_spare(const std::shared_ptr<Tunnel>& tunnel);
+  bool step_spare_open();  // true when no spare open is in progress any more
+  void maybe_open_spare();
+  void step_execs();
   void open_finished(std::shared_ptr<Tunnel> tunnel, OpenOutcome outcome);
   void hand_back(std::vector<std::shared_ptr<Tunnel>> tunnels);
   void pump();
@@ -106,6 +113,10 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   Wire wire_;
 
   OpenQueue<std::shared_ptr<Tunnel>> opens_;
+  std::vector<std::shared_ptr<Tunnel>> execs_;  // netcat tunnels starting their command on a spare channel
+  std::vector<LIBSSH2_CHANNEL*> spares_;        // open session channels, no command yet
+  bool spare_opening_ = false;                  // libssh2's one open of the session is a spare's
+  bool netcat_seen_ = false;                    // only sessions that carry netcat keep spares
   std::vector<std::shared_ptr<Tunnel>> tunnels_;
   double usual_open_ms_ = 0;  // moving average of how long a head open takes
   bool pump_scheduled_ = false;

@@ -36,6 +36,7 @@ void Session::adopt(std::shared_ptr<Tunnel> tunnel) {
       return;
     }
     tunnel->attach(*self);
+    if (self->take_spare(tunnel)) return;
     self->opens_.push(std::move(tunnel), Tunnel::Clock::now());
     // The first open brings a deadline; the second, the head's slowness check.
     if (self->opens_.size() <= 2) self->arm_open_deadline();
@@ -57,7 +58,9 @@ void Session::note_open_time(Tunnel::Clock::time_point now) {
 }
 
 void Session::arm_open_deadline() {
-  const auto next = opens_.next_check(slow_open_after());
+  auto next = opens_.next_check(slow_open_after());
+  for (const auto& tunnel : execs_)
+    if (!tunnel->abandoned() && (!next || tunnel->deadline() < *next)) next = tunnel->deadline();
   if (!next) return;
   open_timer_.expires_at(*next);
   open_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -67,8 +70,12 @@ void Session::arm_open_deadline() {
 
 void Session::on_open_deadline() {
   if (state_ != State::ready) return;
-  auto expiry = opens_.expire(Tunnel::Clock::now(), slow_open_after());
+  const auto now = Tunnel::Clock::now();
+  auto expiry = opens_.expire(now, slow_open_after());
   const std::string reason = "timeout: no channel to " + key_.to_string() + " within connect_timeout";
+  // An exec on a spare channel cannot be cancelled either: it ends as an abandoned open does.
+  for (const auto& tunnel : execs_)
+    if (!tunnel->abandoned() && tunnel->deadline() <= now) tunnel->abandon(reason);
   // The head's open must run to completion (libssh2 is mid-open for it); its client is answered now.
   if (expiry.abandon_head) opens_.head()->abandon(reason);
   for (auto& tunnel : expiry.expired) {
@@ -105,6 +112,7 @@ void Session::open_finished(std::shared_ptr<Tunnel> tunnel, OpenOutcome outcome)
 }
 
 void Session::step_opening() {
+  if (spare_opening_ && !step_spare_open()) return;
   while (!opens_.empty() && state_ == State::ready) {
     std::shared_ptr<Tunnel> tunnel = opens_.head();
     const Tunnel::OpenResult result = tunnel->try_open();
@@ -113,35 +121,41 @@ void Session::step_opening() {
     if (!tunnel->abandoned()) note_open_time(now);
     opens_.pop_head(now);
     arm_open_deadline();
-    switch (result) {
-      case Tunnel::OpenResult::opened:
-        DVPN_LOG(debug) << "session " << id_ << ": channel for " << tunnel->connection().client_text() << " open after "
-                        << std::chrono::duration_cast<std::chrono::milliseconds>(Tunnel::Clock::now() -
-                                                                                 tunnel->connection().started())
-                               .count()
-                        << "ms, " << opens_.size() << " more queued";
-        tunnels_.push_back(tunnel);
-        open_finished(std::move(tunnel), OpenOutcome::opened);
-        break;
-      case Tunnel::OpenResult::refused:
-        if (!tunnel->abandoned() && tunnel->mode() == hostsdb::Mode::netcat) {
-          // A session channel is refused only for lack of slots, never
-          // because of the destination (that is netcat's exit status).
-          DVPN_LOG(debug) << "session " << id_ << ": far end refused a session channel: " << tunnel->open_error();
-          open_finished(std::move(tunnel), OpenOutcome::far_end_full);
-          break;
-        }
-        if (!tunnel->abandoned()) tunnel->reject("far-end-refused: " + tunnel->open_error());
-        open_finished(std::move(tunnel), OpenOutcome::failed);
-        break;
-      case Tunnel::OpenResult::session_broken:
-        fail("opening a channel: " + tunnel->open_error());
-        tunnel->session_lost("opening a channel");
-        return;
-      case Tunnel::OpenResult::pending:
-        break;
-    }
+    if (!finish_open(std::move(tunnel), static_cast<int>(result))) return;
   }
+  maybe_open_spare();
+}
+
+bool Session::finish_open(std::shared_ptr<Tunnel> tunnel, int result_code) {
+  switch (static_cast<Tunnel::OpenResult>(result_code)) {
+    case Tunnel::OpenResult::opened:
+      DVPN_LOG(debug) << "session " << id_ << ": channel for " << tunnel->connection().client_text() << " open after "
+                      << std::chrono::duration_cast<std::chrono::milliseconds>(Tunnel::Clock::now() -
+                                                                               tunnel->connection().started())
+                             .count()
+                      << "ms, " << opens_.size() << " more queued";
+      tunnels_.push_back(tunnel);
+      open_finished(std::move(tunnel), OpenOutcome::opened);
+      return true;
+    case Tunnel::OpenResult::refused:
+      if (!tunnel->abandoned() && tunnel->mode() == hostsdb::Mode::netcat) {
+        // A session channel is refused only for lack of slots, never
+        // because of the destination (that is netcat's exit status).
+        DVPN_LOG(debug) << "session " << id_ << ": far end refused a session channel: " << tunnel->open_error();
+        open_finished(std::move(tunnel), OpenOutcome::far_end_full);
+        return true;
+      }
+      if (!tunnel->abandoned()) tunnel->reject("far-end-refused: " + tunnel->open_error());
+      open_finished(std::move(tunnel), OpenOutcome::failed);
+      return true;
+    case Tunnel::OpenResult::session_broken:
+      fail("opening a channel: " + tunnel->open_error());
+      tunnel->session_lost("opening a channel");
+      return false;
+    case Tunnel::OpenResult::pending:
+      break;
+  }
+  return true;
 }
 
 void Session::pump() {
@@ -149,6 +163,7 @@ void Session::pump() {
   if (state_ == State::handshake || state_ == State::auth || state_ == State::prelude) step_setup();
   if (state_ == State::ready) {
     if (prelude_) step_prelude();
+    if (!execs_.empty()) step_execs();
     bool more = false;
     for (int round = 0; round < 4 && state_ == State::ready; ++round) {
       rescan_ = false;

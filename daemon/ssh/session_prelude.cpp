@@ -24,7 +24,7 @@ constexpr unsigned prelude_window = 32 * 1024;
 
 // True once the session may be ready: the prelude channel is open, or refused.
 bool Session::step_prelude_open() {
-  prelude_ = libssh2_channel_open_ex(ssh_, "session", 7, prelude_window, 32768, nullptr, 0);
+  prelude_ = libssh2_channel_open_ex(ssh_, "session", 7, prelude_window, channel_max_packet, nullptr, 0);
   if (prelude_) {
     note_partial_read();
     return true;
@@ -42,6 +42,7 @@ bool Session::step_prelude_open() {
 
 void Session::step_prelude() {
   if (!prelude_exec_done_) {
+    drain_before_request(prelude_, scratch());
     const int rc = libssh2_channel_process_startup(prelude_, "exec", 4, prelude_command, sizeof prelude_command - 1);
     if (rc == LIBSSH2_ERROR_EAGAIN) return;
     note_partial_read();

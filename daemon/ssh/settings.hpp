@@ -16,6 +16,10 @@ struct SessionSettings {
   std::chrono::milliseconds keepalive{15000};
   std::uint32_t window_size = 1u << 20;
   std::chrono::milliseconds connection_idle_timeout{0};  // 0: connections never time out
+  unsigned exec_channels = 10;  // session channels per session the far end allows (ssh.max_channels_per_session)
+  // Session channels a session keeps open ahead, for netcat mode: a
+  // connection then pays only its exec, and execs, unlike opens, run in parallel.
+  unsigned spare_channels = 2;
 
   static SessionSettings from(const config::Config& cfg);
 };

@@ -62,6 +62,8 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   void reject(const std::string& reason);
   // The session that will open its channel (on that session's strand from here on).
   void attach(ChannelHost& host) noexcept { host_ = &host; }
+  // A session channel the session opened ahead: try_open() only starts the command.
+  void take_channel(LIBSSH2_CHANNEL* channel) noexcept { channel_ = channel; }
 
   enum class OpenResult { pending, opened, refused, session_broken };
   // One attempt at opening the channel (and starting the far-end command in

@@ -6,8 +6,6 @@
 namespace dvpn::ssh {
 namespace {
 
-constexpr std::uint32_t max_packet = 32768;  // above 40000 libssh2 1.10 fails (doc/ssh-notes.md §2)
-
 // The direct-tcpip open request: host, port, originator address and port (RFC 4254 7.2).
 std::string direct_tcpip_message(const std::string& host, std::uint16_t port, const std::string& from,
                                  std::uint16_t from_port) {
@@ -28,6 +26,10 @@ std::string direct_tcpip_message(const std::string& host, std::uint16_t port, co
 
 }  // namespace
 
+void drain_before_request(LIBSSH2_CHANNEL* channel, std::vector<char>& scratch) {
+  libssh2_channel_read(channel, scratch.data(), 0);
+}
+
 Tunnel::OpenResult Tunnel::try_open() {
   OpenResult result = open_channel();
   // A call that ended in EAGAIN decoded everything buffered; one that found
@@ -47,10 +49,10 @@ Tunnel::OpenResult Tunnel::open_channel() {
         open_message_ = direct_tcpip_message(target.ip.to_string(), target.port, peer.address().to_string(), peer.port());
       }
       // libssh2 1.10's direct_tcpip_ex hard-codes a 2 MiB window; the generic open lets us choose.
-      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, host_->window_for_new_channel(), max_packet,
+      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, host_->window_for_new_channel(), channel_max_packet,
                                          open_message_.data(), static_cast<unsigned>(open_message_.size()));
     } else {
-      channel_ = libssh2_channel_open_ex(ssh, "session", 7, host_->window_for_new_channel(), max_packet, nullptr, 0);
+      channel_ = libssh2_channel_open_ex(ssh, "session", 7, host_->window_for_new_channel(), channel_max_packet, nullptr, 0);
     }
     if (!channel_) {
       int rc = libssh2_session_last_errno(ssh);
@@ -60,6 +62,7 @@ Tunnel::OpenResult Tunnel::open_channel() {
     }
   }
   if (target.mode == hostsdb::Mode::netcat && !exec_started_) {
+    drain_before_request(channel_, host_->scratch());
     int rc = libssh2_channel_process_startup(channel_, "exec", 4, target.command.data(),
                                              static_cast<unsigned>(target.command.size()));
     if (rc == LIBSSH2_ERROR_EAGAIN) return OpenResult::pending;

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # Gateway B unreachable. (1) Its SSH port blackholed: 10 clients that arrive
 # together are all reset within connect_timeout (+1.5 s), and meanwhile gwA has
-# exactly one TCP connection attempt to gwB:22 in flight. (2) gwB's sshd
+# at most three TCP connection attempts to gwB:22 in flight (one per four waiting). (2) gwB's sshd
 # stopped (connection refused): reset within connect_timeout too. Site C is
 # not affected.
 set -euo pipefail
@@ -24,7 +24,8 @@ for _ in $(seq 10); do
   sleep 0.15
 done
 info "at most $max TCP connection(s) to gwB:22 while 10 clients waited"
-[ "$max" = 1 ] || fail "one handshake in flight per gateway: saw $max connections to gwB:22"
+# One handshake per four waiting connections, at most four in flight: 10 waiting, 3.
+[ "$max" -le 3 ] || fail "at most 3 handshakes in flight for 10 waiting connections: saw $max connections to gwB:22"
 pass "one connection attempt in flight for 10 waiting clients"
 expect_rc 0 "10 waiting clients reset within ${RESET_LIMIT_S}s" bg_finish waiters
 expect_rc 0 "site C unaffected" http_get_ok "$SRVC_IP6"

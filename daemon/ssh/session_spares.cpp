@@ -1,0 +1,77 @@
+// Session channels opened ahead, for netcat mode.
+//
+// libssh2 1.10 opens one channel at a time per session, a round trip each,
+// so twenty connections at once would wait twenty round trips for their
+// channels. A session that carries netcat connections keeps a few session
+// channels open without a command; a connection takes one and only starts
+// its command (exec), and execs run in parallel, each on its own channel.
+// Spares are opened only when no connection's open is waiting (they never
+// delay one), and never beyond the far end's session-channel limit.
+#include "errors.hpp"
+#include "log.hpp"
+#include "session.hpp"
+#include "tunnel.hpp"
+
+namespace dvpn::ssh {
+
+bool Session::take_spare(const std::shared_ptr<Tunnel>& tunnel) {
+  if (tunnel->mode() != hostsdb::Mode::netcat) return false;
+  netcat_seen_ = true;
+  if (spares_.empty()) return false;
+  tunnel->take_channel(spares_.back());
+  spares_.pop_back();
+  execs_.push_back(tunnel);
+  if (execs_.size() == 1) arm_open_deadline();
+  pump();
+  return true;
+}
+
+void Session::maybe_open_spare() {
+  if (!netcat_seen_ || spare_opening_ || state_ != State::ready || !opens_.empty() ||
+      spares_.size() >= settings_->spare_channels)
+    return;
+  // Every channel of ours counts against the far end's limit (MaxSessions counts session channels only,
+  // but a mix of modes is rare, and too few spares cost only the open they would have saved).
+  if (tunnels_.size() + execs_.size() + spares_.size() + 1 >= settings_->exec_channels) return;
+  spare_opening_ = true;
+  step_spare_open();
+}
+
+bool Session::step_spare_open() {
+  LIBSSH2_CHANNEL* channel =
+      libssh2_channel_open_ex(ssh_, "session", 7, window_for_new_channel(), channel_max_packet, nullptr, 0);
+  if (!channel) {
+    const int rc = libssh2_session_last_errno(ssh_);
+    if (rc == LIBSSH2_ERROR_EAGAIN) return false;
+    spare_opening_ = false;
+    note_partial_read();
+    if (!is_channel_error(rc)) {
+      fail("opening a spare channel: " + last_error(ssh_));
+      return false;
+    }
+    // The far end has no slot for it: no spares on this session for now.
+    DVPN_LOG(debug) << peer() << ": far end refused a spare session channel: " << last_error(ssh_);
+    netcat_seen_ = false;
+    return true;
+  }
+  spare_opening_ = false;
+  note_partial_read();
+  spares_.push_back(channel);
+  return true;
+}
+
+void Session::step_execs() {
+  for (std::size_t i = 0; i < execs_.size() && state_ == State::ready;) {
+    std::shared_ptr<Tunnel> tunnel = execs_[i];
+    const Tunnel::OpenResult result = tunnel->try_open();
+    if (result == Tunnel::OpenResult::pending) {
+      ++i;
+      continue;
+    }
+    execs_.erase(execs_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (!finish_open(std::move(tunnel), static_cast<int>(result))) return;
+  }
+  maybe_open_spare();
+}
+
+}  // namespace dvpn::ssh
