@@ -117,6 +117,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   std::vector<LIBSSH2_CHANNEL*> spares_;        // open session channels, no command yet
   bool spare_opening_ = false;                  // libssh2's one open of the session is a spare's
   bool netcat_seen_ = false;                    // only sessions that carry netcat keep spares
+  unsigned spare_target_ = 0;                   // spares wanted: grows with bursts (settings' spare_channels*)
   std::vector<std::shared_ptr<Tunnel>> tunnels_;
   double usual_open_ms_ = 0;  // moving average of how long a head open takes
   bool pump_scheduled_ = false;

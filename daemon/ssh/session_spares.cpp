@@ -6,7 +6,9 @@
 // channels open without a command; a connection takes one and only starts
 // its command (exec), and execs run in parallel, each on its own channel.
 // Spares are opened only when no connection's open is waiting (they never
-// delay one), and never beyond the far end's session-channel limit.
+// delay one), and never beyond the far end's session-channel limit. A
+// session starts with two and keeps one more each time a connection finds
+// none left, up to eight.
 #include "errors.hpp"
 #include "log.hpp"
 #include "session.hpp"
@@ -16,8 +18,13 @@ namespace dvpn::ssh {
 
 bool Session::take_spare(const std::shared_ptr<Tunnel>& tunnel) {
   if (tunnel->mode() != hostsdb::Mode::netcat) return false;
+  if (!netcat_seen_) spare_target_ = settings_->spare_channels;
   netcat_seen_ = true;
-  if (spares_.empty()) return false;
+  if (spares_.empty()) {
+    // A burst used them all: keep one more ready next time.
+    if (spare_target_ < settings_->spare_channels_max) spare_target_++;
+    return false;
+  }
   tunnel->take_channel(spares_.back());
   spares_.pop_back();
   execs_.push_back(tunnel);
@@ -28,7 +35,7 @@ bool Session::take_spare(const std::shared_ptr<Tunnel>& tunnel) {
 
 void Session::maybe_open_spare() {
   if (!netcat_seen_ || spare_opening_ || state_ != State::ready || !opens_.empty() ||
-      spares_.size() >= settings_->spare_channels)
+      spares_.size() >= spare_target_)
     return;
   // Every channel of ours counts against the far end's limit (MaxSessions counts session channels only,
   // but a mix of modes is rare, and too few spares cost only the open they would have saved).

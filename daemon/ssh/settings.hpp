@@ -18,8 +18,11 @@ struct SessionSettings {
   std::chrono::milliseconds connection_idle_timeout{0};  // 0: connections never time out
   unsigned exec_channels = 10;  // session channels per session the far end allows (ssh.max_channels_per_session)
   // Session channels a session keeps open ahead, for netcat mode: a
-  // connection then pays only its exec, and execs, unlike opens, run in parallel.
+  // connection then pays only its exec, and execs, unlike opens, run in
+  // parallel. It starts at the first number and grows by one, up to the
+  // second, whenever a connection finds none left (a burst).
   unsigned spare_channels = 2;
+  unsigned spare_channels_max = 8;
 
   static SessionSettings from(const config::Config& cfg);
 };
