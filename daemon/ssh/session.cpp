@@ -38,7 +38,7 @@ constexpr const char* mac_prefs = "hmac-sha2-256,hmac-sha2-512";
 }  // namespace
 
 Session::Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<const SessionSettings> settings,
-                 SessionEvents events)
+                 SessionEvents events, Dial dial)
     : strand_(boost::asio::make_strand(io)),
       timer_(strand_),
       open_timer_(strand_),
@@ -46,6 +46,7 @@ Session::Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<c
       settings_(std::move(settings)),
       events_(std::move(events)),
       id_(next_session_id.fetch_add(1)),
+      dial_(std::move(dial)),
       wire_(strand_, key_.to_string(),
             Wire::Events{
                 .input = [this] { pump(); },
@@ -72,6 +73,16 @@ void Session::start() {
     self->state_ = State::connecting;
     self->timer_.expires_after(self->settings_->connect_timeout);
     self->timer_.async_wait([self](const boost::system::error_code& ec) { self->on_setup_deadline(ec); });
+    if (self->dial_) {
+      std::string error;
+      auto transport = self->dial_(self->strand_, error);
+      if (!transport) {
+        self->fail(error);
+        return;
+      }
+      self->begin_ssh(std::move(transport));
+      return;
+    }
     auto done = [weak = self->weak_from_this()](std::optional<boost::asio::ip::tcp::socket> socket,
                                                 const std::string& error) {
       if (auto self = weak.lock()) self->on_dialed(std::move(socket), error);
@@ -91,7 +102,8 @@ void Session::on_setup_deadline(const boost::system::error_code& ec) {
     return;
   }
   const std::string errors = dialer_ ? dialer_->errors() : "";
-  fail("no SSH session to " + key_.to_string() + " " + within + (errors.empty() ? "" : "; " + errors));
+  fail("no SSH session to " + key_.to_string() + " " + within + (errors.empty() ? "" : "; " + errors) +
+       wire_.why_lost());
 }
 
 void Session::on_dialed(std::optional<boost::asio::ip::tcp::socket> socket, const std::string& error) {
@@ -100,7 +112,11 @@ void Session::on_dialed(std::optional<boost::asio::ip::tcp::socket> socket, cons
     fail(error);
     return;
   }
-  wire_.attach(std::make_unique<TcpTransport>(std::move(*socket), settings_->keepalive));
+  begin_ssh(std::make_unique<TcpTransport>(std::move(*socket), settings_->keepalive));
+}
+
+void Session::begin_ssh(std::unique_ptr<Transport> transport) {
+  wire_.attach(std::move(transport));
   // libssh2 hands its I/O callbacks this "abstract" pointer: the wire.
   ssh_ = libssh2_session_init_ex(nullptr, nullptr, nullptr, &wire_);
   if (!ssh_) {

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,8 +33,14 @@ class TcpDialer;
 
 class Session final : public ChannelHost, public std::enable_shared_from_this<Session> {
  public:
+  // Another way to the far end's sshd than a TcpDialer (a channel through a
+  // relay): called once on the session's strand at start(); a transport the
+  // handshake can begin on at once, or null with `error` saying why not.
+  using Dial = std::function<std::unique_ptr<Transport>(Strand& strand, std::string& error)>;
+
+  // Without `dial`, a TcpDialer connects to `key`.
   Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<const SessionSettings> settings,
-          SessionEvents events);
+          SessionEvents events, Dial dial = {});
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -66,6 +73,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   // session.cpp: set-up and the end
   void on_setup_deadline(const boost::system::error_code& ec);
   void on_dialed(std::optional<boost::asio::ip::tcp::socket> socket, const std::string& error);
+  void begin_ssh(std::unique_ptr<Transport> transport);
   void step_setup();
   void became_ready();
   void arm_tick();  // every tick_interval: the SSH keepalive, the end of idle connections, the RTT
@@ -95,6 +103,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   std::uint64_t id_;
   LIBSSH2_SESSION* ssh_ = nullptr;
   State state_ = State::idle;
+  Dial dial_;
   std::shared_ptr<TcpDialer> dialer_;
   Wire wire_;
 
