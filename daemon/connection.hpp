@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,6 +71,9 @@ class Connection {
   // Closes the client socket (graceful or RST) and logs the one line. Idempotent.
   void finish(const Ending& ending);
   bool finished() const noexcept { return finished_; }
+  // Called by finish() with the ending, before the log line (a relay's
+  // carrier channel tells its inner session why it ended).
+  void on_finish(std::function<void(const Ending&)> fn) { on_finish_ = std::move(fn); }
 
  private:
   tcp::socket client_;
@@ -84,6 +88,7 @@ class Connection {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool finished_ = false;
   bool site_counted_ = false;  // metrics' connection_started was called
+  std::function<void(const Ending&)> on_finish_;
 };
 
 }  // namespace dvpn
