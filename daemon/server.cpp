@@ -80,7 +80,7 @@ StatusSnapshot Server::snapshot() {
   const auto now = pool::Clock::now();
   for (const auto& site : table->sites()) {
     std::string name = site.name.empty() ? site.origin : site.name;  // as Connection::site_text
-    const std::string path = endpoint_of(cfg_, site).to_string();
+    const std::string path = first_path_of(cfg_, site).to_string();
     const auto pool = by_endpoint.find(path);
     const auto count = counts.find(name);
     snap.site_health.push_back(site_health(std::move(name), path, count == counts.end() ? 0 : count->second.active,
@@ -158,7 +158,8 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
     return;
   }
   net::set_no_delay(fd);
-  SshEndpoint key = target->endpoint;
+  // The first path only; trying later ones when it fails is the pool's to do.
+  SshPath key = target->paths.front();
   connection->set_target(std::move(*target), std::move(table));
   auto deadline = std::chrono::steady_clock::now() + cfg_.ssh.connect_timeout;
   gateways_->get(key)->submit(std::make_shared<ssh::Tunnel>(std::move(connection), deadline));
