@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,23 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   // Resets every connection and drops the session (daemon shutdown).
   void abort(const std::string& why);
 
+  // Remote forwarding (relay_listen, a site behind NAT): once ready, asks the
+  // far end to listen on host:port (tcpip-forward) and hands every
+  // forwarded-tcpip channel it accepts to `accepted`, on the strand.
+  // `listening` follows with "" or why not (refused: the session lives on;
+  // call again to retry). Thread-safe.
+  struct Forward {
+    std::string host;
+    std::uint16_t port = 0;
+    std::function<void(const std::string& error)> listening;
+    std::function<void(LIBSSH2_CHANNEL* channel)> accepted;
+  };
+  void request_forward(Forward forward);
+  // On the strand: a tunnel whose channel is already open (an accepted
+  // forwarded-tcpip one, Tunnel::adopt_open) joins the pump; reset if the
+  // session is not ready any more.
+  void carry(std::shared_ptr<Tunnel> tunnel);
+
   // --- ChannelHost, on the strand ---
   Strand& strand() noexcept override { return strand_; }
   LIBSSH2_SESSION* handle() noexcept override { return ssh_; }
@@ -79,6 +97,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   void arm_tick();  // every tick_interval: the SSH keepalive, the end of idle connections, the RTT
   void end_idle_tunnels();
   void report_rtt();  // an `rtt` event with the transport's round-trip time
+  void step_forward();  // the tcpip-forward request, then accepting its channels
   void teardown();
   void emit(SessionEvent event);
   std::string peer() const;  // "session N to user@host:port"
@@ -111,6 +130,10 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   std::vector<std::shared_ptr<Tunnel>> tunnels_;
   bool pump_scheduled_ = false;
   bool rescan_ = false;
+
+  std::optional<Forward> forward_;
+  bool forward_wanted_ = false;           // a tcpip-forward request is to be sent or is in flight
+  LIBSSH2_LISTENER* listener_ = nullptr;  // the far end listens; freed with ssh_
 };
 
 }  // namespace dvpn::ssh

@@ -63,6 +63,10 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   // The session that will open its channel (on that session's strand from here on).
   void attach(ChannelHost& host) noexcept { host_ = &host; }
 
+  // The channel is already open (a forwarded-tcpip channel the far end
+  // opened, accepted by `host`): relaying starts with the next step.
+  void adopt_open(ChannelHost& host, LIBSSH2_CHANNEL* channel);
+
   enum class OpenResult { pending, opened, refused, session_broken };
   // One attempt at opening the channel (and starting the far-end command in
   // netcat mode). `refused` leaves the reason in `open_error()`.

@@ -84,6 +84,15 @@ Tunnel::OpenResult Tunnel::open_channel() {
   return OpenResult::opened;
 }
 
+void Tunnel::adopt_open(ChannelHost& host, LIBSSH2_CHANNEL* channel) {
+  host_ = &host;
+  channel_ = channel;
+  state_ = State::open;
+  connection_->channel_opened();
+  boost::system::error_code ec;
+  connection_->client().non_blocking(true, ec);
+}
+
 bool Tunnel::pull_input() {
   if (state_ != State::open) return false;
   ssize_t rc = libssh2_channel_read(channel_, host_->scratch().data(), 0);
