@@ -64,6 +64,10 @@ std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const
   return out;
 }
 
+SshEndpoint endpoint_with_defaults(const config::Config& cfg, const hostsdb::Endpoint& endpoint) {
+  return with_defaults(cfg, endpoint);
+}
+
 SshEndpoint endpoint_of(const config::Config& cfg, const hostsdb::Site& site) {
   return with_defaults(cfg, site.paths.front().target);
 }

@@ -53,6 +53,8 @@ std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, std::
 // The same with the port left as text (for --lookup without a port).
 std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const std::string& port_text);
 
+// An endpoint of the hosts map (or of relay_listen) with the config's defaults filled in.
+SshEndpoint endpoint_with_defaults(const config::Config& cfg, const hostsdb::Endpoint& endpoint);
 // A site's SSH endpoint with the config's defaults filled in.
 SshEndpoint endpoint_of(const config::Config& cfg, const hostsdb::Site& site);
 // Its first path likewise: the pool its connections go to (Target::paths.front()).
