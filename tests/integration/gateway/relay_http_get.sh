@@ -27,3 +27,10 @@ echo "$status" >&2
 grep -Eq "siteb .*up .*$DVJ_USER@$RELAY_A:22>$GW_USER@127\.0\.0\.1:$RELAY_PORT" <<<"$status" ||
   fail "gwA's status does not show site B up through the relay"
 pass "gwA's status: site B up through the relay"
+if [ "$RELAY_B_SIDE" = dvpnd ]; then
+  b=$(b_status)
+  echo "$b" >&2
+  grep -Eq "^relay_listen $DVJ_USER@$RELAY_B:22 port $RELAY_PORT -> 127\.0\.0\.1:22  up  conns [1-9]" <<<"$b" ||
+    fail "gwB's status has no relay_listen line that is up with connections"
+  pass "gwB's status: relay_listen up, with the forwarded connections counted"
+fi
