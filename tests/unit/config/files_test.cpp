@@ -114,6 +114,9 @@ TEST_CASE("the full fixture sets every key") {
   CHECK(c.control_socket == "/srv/dvpn/control.sock");
   CHECK(c.metrics_listen == "127.0.0.1:9107");
   CHECK(c.run_as == "nobody");
+  REQUIRE(c.relay_listen.size() == 1);
+  CHECK(c.relay_listen[0].relay.host == "relay.example.net");
+  CHECK(c.relay_listen[0].port == 2201);
 }
 
 TEST_CASE("examples/dvpn.yaml loads and spells out the defaults, hosts aside") {
