@@ -13,10 +13,5 @@ relay_topology_up
 for mode in netcat direct; do
   dst=$(siteb_ip "$mode")
   step "half-close through the relay, mode $mode ($dst)"
-  expect_rc 0 "empty request, 1 byte reply via $mode" \
-    client 20 halfclose "$dst" "$AFTER_EOF_PORT" --send 0 --reply 1
-  expect_rc 0 "100 KiB request, 4 MiB reply via $mode" \
-    client 20 halfclose "$dst" "$AFTER_EOF_PORT" --send 100KiB --reply 4MiB --timeout 15
-  expect_rc 0 "10 concurrent half-closes via $mode" \
-    client 20 halfclose "$dst" "$AFTER_EOF_PORT" --send 10KiB --reply 64KiB --count 10 --concurrency 10
+  half_close_checks "$mode" "$dst" 10 20
 done

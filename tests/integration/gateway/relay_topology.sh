@@ -48,14 +48,10 @@ relay_assert_no_path() {
   local ns dst
   for ns in hostA gwA; do
     for dst in "$SRVB_IP:$HTTP_PORT" "$SRVB_DIRECT_IP:$HTTP_PORT" "$GWB_UPLINK:22" "10.20.0.1:22"; do
-      if ns_exec "$ns" timeout 3 nc -z -w 2 "${dst%:*}" "${dst##*:}" 2>/dev/null; then
-        fail "topology: $ns reaches $dst without the relay"
-      fi
+      assert_unreachable "$ns" "${dst%:*}" "${dst##*:}"
     done
   done
-  if ns_exec gwB timeout 3 nc -z -w 2 "$GWA_WAN" "$LISTEN_PORT" 2>/dev/null; then
-    fail "topology: gwB reaches gwA"
-  fi
+  assert_unreachable gwB "$GWA_WAN" "$LISTEN_PORT"
 }
 
 # The relay's sshd with the jailed relay account; B's key listens, A's dials.
