@@ -21,11 +21,6 @@ retry_for 2 dvpnd_log_has "$want" || fail "dvpnd's log does not say the relay re
 pass "dvpnd: $(grep -Eo -m1 "$want.*" "$DVPND_LOG")"
 step "gwB's side back"
 relay_b_up
-ok=0
-for _ in $(seq 1 20); do
-  if http_get_ok "$SRVB_DIRECT_IP" >/dev/null 2>&1; then ok=1; break; fi
-  sleep 1
-done
-[ "$ok" = 1 ] || fail "A could not reach B once B was back"
+get_works_within 20 "$SRVB_DIRECT_IP" || fail "A could not reach B once B was back"
 pass "GET through the relay once B is back"
 _netlib_alive "$DVPND_PID" || fail "gwA's dvpnd died"

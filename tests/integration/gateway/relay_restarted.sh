@@ -20,12 +20,7 @@ relay_sshd_restart
 t0=$(now_ms)
 relay_wait_listen 35 || fail "B did not listen on the relay again"
 info "B listens again $(($(now_ms) - t0)) ms after the restart"
-ok=0
-for _ in $(seq 1 35); do
-  if http_get_ok "$SRVB_DIRECT_IP" >/dev/null 2>&1; then ok=1; break; fi
-  sleep 1
-done
-[ "$ok" = 1 ] || fail "A could not reach B through the restarted relay"
+get_works_within 35 "$SRVB_DIRECT_IP" || fail "A could not reach B through the restarted relay"
 pass "GET through the relay after its restart, $(($(now_ms) - t0)) ms after it"
 expect_rc 0 "netcat mode too" http_get_ok "$SRVB_IP"
 _netlib_alive "$DVPND_PID" || fail "gwA's dvpnd died"

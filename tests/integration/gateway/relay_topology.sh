@@ -164,6 +164,10 @@ _relay_listens() { [ -n "$(ns_exec relay ss -ltnH "( sport = :$RELAY_PORT )")" ]
 # relay_wait_listen SECONDS — the relay listens on 127.0.0.1:RELAY_PORT within SECONDS.
 relay_wait_listen() { retry_for "$1" _relay_listens; }
 
+_http_get_quiet() { http_get_ok "$1" >/dev/null 2>&1; }
+# get_works_within SECONDS DST — a GET of DST succeeds within SECONDS (tried again at once after each failure).
+get_works_within() { retry_for "$1" _http_get_quiet "$2"; }
+
 # b_status — gwB's dvpnd --status.
 b_status() { ns_exec gwB "$DVPND" -c "$DVPND_B_CONF" --status; }
 
