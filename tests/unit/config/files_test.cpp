@@ -136,7 +136,7 @@ TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
       "max_channels_per_session", "max_direct_channels_per_session", "max_sessions_per_gateway",
       "idle_timeout", "window_size", "limits", "max_connections", "shutdown_grace", "client_keepalive",
       "log", "level",
-      "target", "control_socket", "metrics_listen", "run_as"};
+      "target", "control_socket", "metrics_listen", "run_as", "relay_listen"};
   for (const auto& key : keys) {
     CAPTURE(key);
     const auto at = text.find("\n" + key + ":") != std::string::npos ? text.find("\n" + key + ":")
