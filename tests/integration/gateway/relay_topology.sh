@@ -141,22 +141,28 @@ run_as: ""
 EOF
 }
 
+# relay_b_ssh_start — OpenSSH on gwB listens on the relay's port (B's key); PID in $B_PID.
+relay_b_ssh_start() {
+  spawn gwB "$GW_DIR/b-ssh.log" ssh -F /dev/null -i "$GW_DIR/id_b" -o IdentitiesOnly=yes -o BatchMode=yes \
+    -o UserKnownHostsFile="$GW_DIR/known_hosts_b" -o GlobalKnownHostsFile=/dev/null \
+    -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -o ServerAliveInterval=2 \
+    -N -R "127.0.0.1:$RELAY_PORT:127.0.0.1:22" "$DVJ_USER@$RELAY_B"
+  B_PID=$SPAWNED_PID
+  NETLIB_FAIL_LOGS+=("$GW_DIR/b-ssh.log")
+}
+
+# relay_b_dvpnd_start — gwB's dvpnd with relay_listen; PID in $B_PID.
+relay_b_dvpnd_start() {
+  relay_b_config
+  DVPND_B_LOG=$GW_DIR/dvpnd-b.log
+  NETLIB_FAIL_LOGS+=("$DVPND_B_LOG")
+  spawn gwB "$DVPND_B_LOG" "$DVPND" -c "$DVPND_B_CONF" --foreground
+  B_PID=$SPAWNED_PID
+}
+
 # relay_b_up — gwB dials out and listens on the relay's 127.0.0.1:2201.
 relay_b_up() {
-  if [ "$RELAY_B_SIDE" = ssh ]; then
-    spawn gwB "$GW_DIR/b-ssh.log" ssh -F /dev/null -i "$GW_DIR/id_b" -o IdentitiesOnly=yes -o BatchMode=yes \
-      -o UserKnownHostsFile="$GW_DIR/known_hosts_b" -o GlobalKnownHostsFile=/dev/null \
-      -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -o ServerAliveInterval=2 \
-      -N -R "127.0.0.1:$RELAY_PORT:127.0.0.1:22" "$DVJ_USER@$RELAY_B"
-    B_PID=$SPAWNED_PID
-    NETLIB_FAIL_LOGS+=("$GW_DIR/b-ssh.log")
-  else
-    relay_b_config
-    DVPND_B_LOG=$GW_DIR/dvpnd-b.log
-    NETLIB_FAIL_LOGS+=("$DVPND_B_LOG")
-    spawn gwB "$DVPND_B_LOG" "$DVPND" -c "$DVPND_B_CONF" --foreground
-    B_PID=$SPAWNED_PID
-  fi
+  if [ "$RELAY_B_SIDE" = ssh ]; then relay_b_ssh_start; else relay_b_dvpnd_start; fi
   relay_wait_listen 15 || fail "gwB does not listen on the relay's 127.0.0.1:$RELAY_PORT"
 }
 
