@@ -71,7 +71,7 @@ void Connection::channel_opened() {
   metrics_->channel_opened(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
 }
 
-void Connection::finish(const Ending& ending) {
+void Connection::finish(Ending ending) {
   if (finished_) return;
   finished_ = true;
   if (on_finish_) on_finish_(ending);

@@ -42,7 +42,11 @@ ssh::Session::Dial relay_dial(Registry& registry, boost::asio::io_context& io, c
     auto note = std::make_shared<ssh::CarrierNote>();
     auto carrier = std::make_unique<Connection>(std::move(outer), tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0),
                                                 tracker, metrics);
-    carrier->on_finish([note](const Ending& ending) { note->set(ending.reason); });
+    // The inner session's errors say what matters; the carrier's own line is for debugging.
+    carrier->on_finish([note](Ending& ending) {
+      note->set(ending.reason);
+      ending.quiet = true;
+    });
     Target target;
     const SshPath relay{std::nullopt, *path.relay};
     target.endpoint = relay.target;
