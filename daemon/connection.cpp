@@ -57,7 +57,10 @@ void Connection::set_target(Target target, hostsdb::RouteTablePtr table) {
   }
 }
 
-std::string Connection::destination_text() const { return hostsdb::IpEndpoint{target_.ip, target_.port}.to_string(); }
+std::string Connection::destination_text() const {
+  if (!target_.direct_host.empty()) return hostsdb::host_port_text(target_.direct_host, target_.port);
+  return hostsdb::IpEndpoint{target_.ip, target_.port}.to_string();
+}
 
 std::string Connection::site_text() const {
   if (!target_.site) return "";
@@ -68,9 +71,10 @@ void Connection::channel_opened() {
   metrics_->channel_opened(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
 }
 
-void Connection::finish(const Ending& ending) {
+void Connection::finish(Ending ending) {
   if (finished_) return;
   finished_ = true;
+  if (on_finish_) on_finish_(ending);
   boost::system::error_code ignored;
   tracker_->forget_fd(fd_);
   if (ending.reset) net::set_reset_on_close(fd_);

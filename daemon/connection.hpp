@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -68,8 +69,12 @@ class Connection {
   std::uint64_t bytes_down = 0;  // far end -> client
 
   // Closes the client socket (graceful or RST) and logs the one line. Idempotent.
-  void finish(const Ending& ending);
+  void finish(Ending ending);
   bool finished() const noexcept { return finished_; }
+  // Called by finish() with the ending, which it may change, before the log
+  // line (a relay's carrier channel tells its inner session why it ended and
+  // logs its own line at debug level).
+  void on_finish(std::function<void(Ending&)> fn) { on_finish_ = std::move(fn); }
 
  private:
   tcp::socket client_;
@@ -84,6 +89,7 @@ class Connection {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool finished_ = false;
   bool site_counted_ = false;  // metrics' connection_started was called
+  std::function<void(Ending&)> on_finish_;
 };
 
 }  // namespace dvpn

@@ -55,6 +55,9 @@ Server::Server(config::Config cfg, hostsdb::RouteTablePtr table)
     : cfg_(std::move(cfg)), table_(std::move(table)), signals_(io_), drain_timer_(io_) {
   auto settings = std::make_shared<const ssh::SessionSettings>(ssh::SessionSettings::from(cfg_));
   gateways_ = std::make_unique<pool::Registry>(io_, settings, limits_from(cfg_));
+  for (const auto& entry : cfg_.relay_listen)
+    relay_listeners_.push_back(
+        std::make_shared<RelayListener>(io_, endpoint_with_defaults(cfg_, entry.relay), entry, settings));
   for (const auto& listen : cfg_.listen) bind(listen);
   if (!cfg_.control_socket.empty())
     control_ = std::make_unique<ControlServer>(io_, cfg_.control_socket, [this] { return snapshot(); },
@@ -72,6 +75,22 @@ StatusSnapshot Server::snapshot() {
   const auto table = table_.load();
   snap.sites = table->size();
   gateways_->for_each([&snap](pool::EndpointPool& g) { snap.gateways.push_back(g.stats()); });
+  for (const auto& relay : relay_listeners_) {
+    const auto s = relay->status();
+    const auto now = RelayListener::Clock::now();
+    auto age = [now](const std::optional<RelayListener::Clock::time_point>& then) {
+      return then ? std::optional(std::chrono::duration_cast<std::chrono::milliseconds>(now - *then))
+                  : std::nullopt;
+    };
+    snap.relay_listens.push_back({.relay = s.relay,
+                                  .port = s.port,
+                                  .to = s.to,
+                                  .up = s.up,
+                                  .up_for = age(s.up_since),
+                                  .connections = s.connections,
+                                  .last_error = s.last_error,
+                                  .error_age = age(s.last_error_at)});
+  }
   // One line per site: sites sharing an endpoint share its pool, and one
   // that never carried traffic has none (idle).
   std::unordered_map<std::string, const pool::Stats*> by_endpoint;
@@ -80,7 +99,7 @@ StatusSnapshot Server::snapshot() {
   const auto now = pool::Clock::now();
   for (const auto& site : table->sites()) {
     std::string name = site.name.empty() ? site.origin : site.name;  // as Connection::site_text
-    const std::string path = endpoint_of(cfg_, site).to_string();
+    const std::string path = first_path_of(cfg_, site).to_string();
     const auto pool = by_endpoint.find(path);
     const auto count = counts.find(name);
     snap.site_health.push_back(site_health(std::move(name), path, count == counts.end() ? 0 : count->second.active,
@@ -158,7 +177,8 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
     return;
   }
   net::set_no_delay(fd);
-  SshEndpoint key = target->endpoint;
+  // The first path only; trying later ones when it fails is the pool's to do.
+  SshPath key = target->paths.front();
   connection->set_target(std::move(*target), std::move(table));
   auto deadline = std::chrono::steady_clock::now() + cfg_.ssh.connect_timeout;
   gateways_->get(key)->submit(std::make_shared<ssh::Tunnel>(std::move(connection), deadline));
@@ -213,6 +233,7 @@ void Server::check_drained() {
       tracker_->reset_all();
       gateways_->for_each([](pool::EndpointPool& g) { g.shutdown("daemon stopping"); });
     }
+    for (auto& relay : relay_listeners_) relay->stop();
     io_.stop();
     return;
   }
@@ -228,6 +249,7 @@ int Server::run() {
   watcher_ = std::make_unique<HostsWatcher>(io_, cfg_.hosts,
                                             [this] { reload_hosts("file change"); });
   for (auto& listener : acceptors_) accept_next(*listener);
+  for (auto& relay : relay_listeners_) relay->start();
   DVPN_LOG(info) << "dvpnd " << DVPN_VERSION << " listening on " << cfg_.listen.size() << " addresses, "
                  << table_.load()->size() << " sites";
   notify_service_manager("READY=1");

@@ -19,6 +19,7 @@
 #include "connection.hpp"
 #include "control.hpp"
 #include "pool/registry.hpp"
+#include "relay_listen.hpp"
 #include "hosts_watch.hpp"
 #include "metrics/http.hpp"
 #include "metrics/registry.hpp"
@@ -54,6 +55,7 @@ class Server {
   std::shared_ptr<ConnectionTracker> tracker_ = std::make_shared<ConnectionTracker>();
   std::shared_ptr<metrics::Registry> metrics_ = std::make_shared<metrics::Registry>();
   std::unique_ptr<pool::Registry> gateways_;
+  std::vector<std::shared_ptr<RelayListener>> relay_listeners_;  // relay_listen, in the config's order
   // An acceptor and the peer address its pending accept fills in (from
   // accept4 itself: no getpeername per connection).
   struct Listener {

@@ -46,6 +46,12 @@ std::string json_ms(const std::optional<std::chrono::milliseconds>& value) {
   return value ? std::to_string(value->count()) : "null";
 }
 
+// "  last error 3s ago: WHY", or "" without one.
+std::string error_text(const std::string& error, const std::optional<std::chrono::milliseconds>& age) {
+  if (error.empty()) return {};
+  return "  last error " + (age ? age_text(*age) + " ago" : std::string()) + ": " + error;
+}
+
 }  // namespace
 
 const char* to_string(SiteHealth::State state) noexcept {
@@ -105,12 +111,14 @@ std::string site_line(const SiteHealth& health, std::size_t site_width, std::siz
   line += "  conns " + std::to_string(health.connections);
   if (health.state == SiteHealth::State::up && health.up_for) line += "  up " + age_text(*health.up_for);
   if (health.state == SiteHealth::State::idle) line += "  no session needed yet";
-  if (!health.last_error.empty()) {
-    line += "  last error ";
-    if (health.error_age) line += age_text(*health.error_age) + " ago";
-    line += ": " + health.last_error;
-  }
-  return line;
+  return line + error_text(health.last_error, health.error_age);
+}
+
+std::string relay_listen_line(const RelayListenHealth& health) {
+  std::string line = "relay_listen " + health.relay + " port " + std::to_string(health.port) + " -> " + health.to +
+                     "  " + (health.up ? "up" : "down") + "  conns " + std::to_string(health.connections);
+  if (health.up && health.up_for) line += "  up " + age_text(*health.up_for);
+  return line + error_text(health.last_error, health.error_age);
 }
 
 std::string status_text(const StatusSnapshot& snapshot) {
@@ -122,6 +130,8 @@ std::string status_text(const StatusSnapshot& snapshot) {
   }
   for (const auto& h : snapshot.site_health) out << site_line(h, site_width, path_width) << "\n";
   if (!snapshot.site_health.empty()) out << "\n";
+  for (const auto& r : snapshot.relay_listens) out << relay_listen_line(r) << "\n";
+  if (!snapshot.relay_listens.empty()) out << "\n";
   out << "connections: " << snapshot.live_connections << " live; sites: " << snapshot.sites
       << "; gateways in use: " << snapshot.gateways.size() << "\n";
   for (const auto& g : snapshot.gateways) {
@@ -147,6 +157,15 @@ std::string status_json(const StatusSnapshot& snapshot) {
         << ",\"rtt_us\":" << (h.rtt ? std::to_string(h.rtt->count()) : "null")
         << ",\"connections\":" << h.connections << ",\"up_for_ms\":" << json_ms(h.up_for)
         << ",\"last_error\":" << json_string(h.last_error) << ",\"last_error_age_ms\":" << json_ms(h.error_age)
+        << "}";
+  }
+  out << "],\"relay_listen\":[";
+  for (std::size_t i = 0; i < snapshot.relay_listens.size(); ++i) {
+    const auto& r = snapshot.relay_listens[i];
+    out << (i ? "," : "") << "{\"relay\":" << json_string(r.relay) << ",\"port\":" << r.port
+        << ",\"to\":" << json_string(r.to) << ",\"state\":\"" << (r.up ? "up" : "down")
+        << "\",\"up_for_ms\":" << json_ms(r.up_for) << ",\"connections\":" << r.connections
+        << ",\"last_error\":" << json_string(r.last_error) << ",\"last_error_age_ms\":" << json_ms(r.error_age)
         << "}";
   }
   out << "],\"gateways\":[";

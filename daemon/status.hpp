@@ -45,10 +45,26 @@ std::string rtt_text(std::chrono::microseconds rtt);
 //   "siteb  up    dvpn@198.51.100.2:22  rtt 0.42ms  conns 3  up 2h3m"
 std::string site_line(const SiteHealth& health, std::size_t site_width = 0, std::size_t path_width = 0);
 
+// One relay_listen item: this gateway listening on a relay's loopback port.
+struct RelayListenHealth {
+  std::string relay;  // user@host:port
+  std::uint16_t port = 0;
+  std::string to;     // ADDRESS:PORT
+  bool up = false;    // the relay listens for us
+  std::optional<std::chrono::milliseconds> up_for;
+  std::uint64_t connections = 0;  // forwarded connections so far
+  std::string last_error;
+  std::optional<std::chrono::milliseconds> error_age;
+};
+
+// "relay_listen dvpn@relay:22 port 2201 -> 127.0.0.1:22  up  conns 3  up 5m2s  last error 6m ago: ..."
+std::string relay_listen_line(const RelayListenHealth& health);
+
 struct StatusSnapshot {
   unsigned live_connections = 0;
   std::size_t sites = 0;
   std::vector<SiteHealth> site_health;  // one per site, in the hosts map's order
+  std::vector<RelayListenHealth> relay_listens;  // in the config's order
   std::vector<pool::Stats> gateways;
 };
 

@@ -64,8 +64,27 @@ std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const
   return out;
 }
 
+SshEndpoint endpoint_with_defaults(const config::Config& cfg, const hostsdb::Endpoint& endpoint) {
+  return with_defaults(cfg, endpoint);
+}
+
 SshEndpoint endpoint_of(const config::Config& cfg, const hostsdb::Site& site) {
   return with_defaults(cfg, site.paths.front().target);
+}
+
+namespace {
+
+SshPath with_defaults(const config::Config& cfg, const hostsdb::Path& path) {
+  SshPath resolved;
+  if (path.relay) resolved.relay = with_defaults(cfg, *path.relay);
+  resolved.target = with_defaults(cfg, path.target);
+  return resolved;
+}
+
+}  // namespace
+
+SshPath first_path_of(const config::Config& cfg, const hostsdb::Site& site) {
+  return with_defaults(cfg, site.paths.front());
 }
 
 std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::RouteTable& table,
@@ -78,9 +97,7 @@ std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::R
   target.site = site;
   target.paths.reserve(site->paths.size());
   for (const auto& path : site->paths) {
-    SshPath resolved;
-    if (path.relay) resolved.relay = with_defaults(cfg, *path.relay);
-    resolved.target = with_defaults(cfg, path.target);
+    SshPath resolved = with_defaults(cfg, path);
     // "gw" and "dvpn@gw:22" are one path once the defaults are filled in.
     if (std::find(target.paths.begin(), target.paths.end(), resolved) == target.paths.end())
       target.paths.push_back(std::move(resolved));

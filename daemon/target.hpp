@@ -42,6 +42,9 @@ struct Target {
   std::vector<SshPath> paths;  // every path of the site, in order (never empty); equal ones once
   hostsdb::Mode mode = hostsdb::Mode::netcat;
   std::string command;  // the far-end command (netcat mode)
+  // Direct mode: the host the direct-tcpip request names, when it is not `ip`
+  // (a relay's carrier channel to the target's sshd as the relay sees it).
+  std::string direct_host;
 };
 
 // The far-end command with {host} and {port} substituted; anything that is
@@ -50,8 +53,12 @@ std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, std::
 // The same with the port left as text (for --lookup without a port).
 std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const std::string& port_text);
 
+// An endpoint of the hosts map (or of relay_listen) with the config's defaults filled in.
+SshEndpoint endpoint_with_defaults(const config::Config& cfg, const hostsdb::Endpoint& endpoint);
 // A site's SSH endpoint with the config's defaults filled in.
 SshEndpoint endpoint_of(const config::Config& cfg, const hostsdb::Site& site);
+// Its first path likewise: the pool its connections go to (Target::paths.front()).
+SshPath first_path_of(const config::Config& cfg, const hostsdb::Site& site);
 
 // Resolves a destination against the table; nullopt if no site serves it.
 std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::RouteTable& table,

@@ -191,6 +191,8 @@ std::string parse_option(std::string_view token, Site& site) {
 
 }  // namespace
 
+std::string parse_ssh_endpoint(std::string_view text, Endpoint& out) { return parse_endpoint(text, out); }
+
 std::optional<Site> parse_hosts_line(std::string_view line, std::string_view file, int line_no,
                                      const SitePrefix& widen, Diagnostics& diags) {
   if (line.ends_with('\r')) line.remove_suffix(1);

@@ -29,6 +29,10 @@ struct SitePrefix {
 std::optional<Site> parse_hosts_line(std::string_view line, std::string_view file, int line_no,
                                      const SitePrefix& widen, Diagnostics& diags);
 
+// Parses [user@]host[:port] as a `#!` word's endpoint (the same rules);
+// "" on success, else what is wrong. For dvpn.yaml's relay_listen.
+std::string parse_ssh_endpoint(std::string_view text, Endpoint& out);
+
 // Parses a whole file's text, line by line.
 std::vector<Site> parse_hosts_text(std::string_view text, std::string_view file,
                                    const SitePrefix& widen, Diagnostics& diags);

@@ -136,6 +136,47 @@ std::string read_metrics_listen(const Field& field) {
   return text;
 }
 
+std::vector<RelayListen> read_relay_listen(const Field& field) {
+  constexpr std::string_view list_form =
+      "a list of mappings like {relay: dvpn@relay.example.net:22, port: 2201, to: 127.0.0.1:22}";
+  std::vector<RelayListen> items;
+  read_list(field, list_form, true, [&](const Field& item) {
+    RelayListen entry;
+    bool has_relay = false, has_port = false;
+    read_mapping(
+        item,
+        {
+            {"relay",
+             [&](const Field& v) {
+               constexpr std::string_view form = "[user@]host[:port] of the relay's sshd";
+               const auto text = read_nonempty_text(v, form);
+               const auto error = hostsdb::parse_ssh_endpoint(text, entry.relay);
+               if (!error.empty()) fail(v, "is " + quote(text) + ": " + error, form);
+               has_relay = true;
+             }},
+            // The relay's jail gives B exactly one port; below 1024 is sshd's to refuse anyway.
+            {"port",
+             [&](const Field& v) {
+               entry.port = static_cast<std::uint16_t>(read_integer(v, 1024, 65535));
+               has_port = true;
+             }},
+            {"to",
+             [&](const Field& v) {
+               constexpr std::string_view form = "ADDRESS:PORT of this gateway's sshd like 127.0.0.1:22";
+               const auto text = read_text(v, form);
+               const auto address = hostsdb::IpEndpoint::parse(text).endpoint;
+               if (!address) fail(v, "is " + quote(text), form);
+               entry.to = *address;
+             }},
+        },
+        list_form);
+    if (!has_relay) fail(item, "has no relay", "relay: [user@]host[:port] of the relay's sshd");
+    if (!has_port) fail(item, "has no port", "port: the relay's loopback port, 1024-65535");
+    items.push_back(std::move(entry));
+  });
+  return items;
+}
+
 void read_ssh(const Field& field, SshConfig& ssh) {
   read_mapping(
       field,
@@ -240,6 +281,7 @@ void read_root(const Field& root, Config& config) {
           {"control_socket", [&](const Field& v) { config.control_socket = read_socket_path(v); }},
           {"metrics_listen", [&](const Field& v) { config.metrics_listen = read_metrics_listen(v); }},
           {"run_as", [&](const Field& v) { config.run_as = read_run_as(v); }},
+          {"relay_listen", [&](const Field& v) { config.relay_listen = read_relay_listen(v); }},
       },
       "a mapping of settings (key: value lines)");
 }

@@ -11,6 +11,7 @@
 
 #include "hosts_parser.hpp"  // SitePrefix
 #include "ip.hpp"
+#include "ip_endpoint.hpp"
 #include "site.hpp"          // Mode
 
 namespace dvpn::config {
@@ -38,6 +39,15 @@ struct SshConfig {
   std::uint32_t window_size = 1u << 20;            // bytes we let the far end send ahead
 };
 
+// relay_listen: one item. This gateway (behind NAT) keeps an SSH session to
+// `relay`, listens on 127.0.0.1:`port` of the relay (tcpip-forward) and
+// connects each forwarded connection to `to` (its own sshd).
+struct RelayListen {
+  hostsdb::Endpoint relay;  // user and port default to ssh.user and ssh.port
+  std::uint16_t port = 0;
+  hostsdb::IpEndpoint to = {*hostsdb::Ip::parse("127.0.0.1"), 22};
+};
+
 struct Config {
   std::string path;  // the file it came from ("" for built-in defaults)
   // As written, so messages quote them; each parses as a hostsdb::IpEndpoint.
@@ -61,6 +71,7 @@ struct Config {
   // metrics_listen: ADDRESS:PORT of the Prometheus HTTP listener ("" = none).
   std::string metrics_listen;
   std::string run_as = "dvpnd";                     // "" = keep the starting user
+  std::vector<RelayListen> relay_listen;
 };
 
 // A config error: "FILE:LINE:COL: what was wrong, expected FORM".

@@ -14,11 +14,12 @@ constexpr int max_retries = 100;
 
 }  // namespace
 
-EndpointPool::EndpointPool(boost::asio::io_context& io, SshEndpoint key,
-                           std::shared_ptr<const ssh::SessionSettings> settings, Limits limits)
+EndpointPool::EndpointPool(boost::asio::io_context& io, SshPath key,
+                           std::shared_ptr<const ssh::SessionSettings> settings, Limits limits, ssh::Session::Dial dial)
     : io_(io),
       strand_(boost::asio::make_strand(io)),
       key_(std::move(key)),
+      dial_(std::move(dial)),
       settings_(std::move(settings)),
       limits_(limits),
       ledger_(limits),
@@ -88,7 +89,7 @@ void EndpointPool::start_session() {
     if (!self) return;
     boost::asio::post(self->strand_, [self, event = std::move(event)]() mutable { self->on_event(std::move(event)); });
   };
-  auto session = std::make_shared<ssh::Session>(io_, key_, settings_, std::move(events));
+  auto session = std::make_shared<ssh::Session>(io_, key_.target, settings_, std::move(events), dial_);
   ledger_.session_started(session->id());
   Live live;
   live.session = session;

@@ -49,8 +49,10 @@ struct Stats {
 
 class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
  public:
-  EndpointPool(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<const ssh::SessionSettings> settings,
-               Limits limits);
+  // One pool per path: `key.relay` set, its sessions run through `dial`
+  // (a channel of a session to the relay) to `key.target`.
+  EndpointPool(boost::asio::io_context& io, SshPath key, std::shared_ptr<const ssh::SessionSettings> settings,
+               Limits limits, ssh::Session::Dial dial = {});
 
   // Carries the tunnel's connection, or resets it (thread-safe).
   void submit(std::shared_ptr<ssh::Tunnel> tunnel);
@@ -88,7 +90,8 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  SshEndpoint key_;
+  SshPath key_;
+  ssh::Session::Dial dial_;  // empty: TCP to key_.target
   std::shared_ptr<const ssh::SessionSettings> settings_;
   Limits limits_;
   Ledger ledger_;

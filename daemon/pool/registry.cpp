@@ -1,12 +1,17 @@
 #include "registry.hpp"
 
+#include "relay_dial.hpp"
+
 namespace dvpn::pool {
 
-std::shared_ptr<EndpointPool> Registry::get(const SshEndpoint& key) {
+std::shared_ptr<EndpointPool> Registry::get(const SshPath& key) {
   std::string name = key.to_string();
   std::lock_guard lock(mu_);
   auto& pool = pools_[name];
-  if (!pool) pool = std::make_shared<EndpointPool>(io_, key, settings_, limits_);
+  if (!pool)
+    pool = std::make_shared<EndpointPool>(io_, key, settings_, limits_,
+                                          key.relay ? relay_dial(*this, io_, key, limits_.connect_timeout)
+                                                    : ssh::Session::Dial{});
   return pool;
 }
 

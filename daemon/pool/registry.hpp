@@ -1,5 +1,6 @@
 #pragma once
-// Every endpoint pool, by endpoint. Pools are created on first use, so the
+// Every endpoint pool, by path (its to_string(): "user@host:port", or
+// "relay>target", so two targets behind different relays never share one). Pools are created on first use, so the
 // daemon's cost follows the sites that carry traffic, not the size of the map.
 #include <functional>
 #include <memory>
@@ -16,7 +17,9 @@ class Registry {
   Registry(boost::asio::io_context& io, std::shared_ptr<const ssh::SessionSettings> settings, Limits limits)
       : io_(io), settings_(std::move(settings)), limits_(limits) {}
 
-  std::shared_ptr<EndpointPool> get(const SshEndpoint& key);
+  // The pool of one path; a relayed path (`relay>target`) has its own, whose
+  // sessions run inside channels of the relay's pool (relay_dial.hpp).
+  std::shared_ptr<EndpointPool> get(const SshPath& key);
   void for_each(const std::function<void(EndpointPool&)>& fn);
 
  private:

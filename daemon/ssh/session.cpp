@@ -38,7 +38,7 @@ constexpr const char* mac_prefs = "hmac-sha2-256,hmac-sha2-512";
 }  // namespace
 
 Session::Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<const SessionSettings> settings,
-                 SessionEvents events)
+                 SessionEvents events, Dial dial)
     : strand_(boost::asio::make_strand(io)),
       timer_(strand_),
       open_timer_(strand_),
@@ -46,9 +46,14 @@ Session::Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<c
       settings_(std::move(settings)),
       events_(std::move(events)),
       id_(next_session_id.fetch_add(1)),
+      dial_(std::move(dial)),
       wire_(strand_, key_.to_string(),
             Wire::Events{
-                .input = [this] { pump(); },
+                .input =
+                    [this] {
+                      pump();
+                      step_forward();
+                    },
                 .room = [this] { schedule_pump(); },
                 .flushed_while_stopping = [this] { teardown(); },
                 .error = [this](const std::string& why) { fail(why); },
@@ -72,6 +77,16 @@ void Session::start() {
     self->state_ = State::connecting;
     self->timer_.expires_after(self->settings_->connect_timeout);
     self->timer_.async_wait([self](const boost::system::error_code& ec) { self->on_setup_deadline(ec); });
+    if (self->dial_) {
+      std::string error;
+      auto transport = self->dial_(self->strand_, error);
+      if (!transport) {
+        self->fail(error);
+        return;
+      }
+      self->begin_ssh(std::move(transport));
+      return;
+    }
     auto done = [weak = self->weak_from_this()](std::optional<boost::asio::ip::tcp::socket> socket,
                                                 const std::string& error) {
       if (auto self = weak.lock()) self->on_dialed(std::move(socket), error);
@@ -91,7 +106,8 @@ void Session::on_setup_deadline(const boost::system::error_code& ec) {
     return;
   }
   const std::string errors = dialer_ ? dialer_->errors() : "";
-  fail("no SSH session to " + key_.to_string() + " " + within + (errors.empty() ? "" : "; " + errors));
+  fail("no SSH session to " + key_.to_string() + " " + within + (errors.empty() ? "" : "; " + errors) +
+       wire_.why_lost());
 }
 
 void Session::on_dialed(std::optional<boost::asio::ip::tcp::socket> socket, const std::string& error) {
@@ -100,7 +116,11 @@ void Session::on_dialed(std::optional<boost::asio::ip::tcp::socket> socket, cons
     fail(error);
     return;
   }
-  wire_.attach(std::make_unique<TcpTransport>(std::move(*socket), settings_->keepalive));
+  begin_ssh(std::make_unique<TcpTransport>(std::move(*socket), settings_->keepalive));
+}
+
+void Session::begin_ssh(std::unique_ptr<Transport> transport) {
+  wire_.attach(std::move(transport));
   // libssh2 hands its I/O callbacks this "abstract" pointer: the wire.
   ssh_ = libssh2_session_init_ex(nullptr, nullptr, nullptr, &wire_);
   if (!ssh_) {
@@ -161,6 +181,7 @@ void Session::became_ready() {
   }
   arm_tick();
   DVPN_LOG(info) << peer() << " ready";
+  step_forward();
   auto ready = SessionEvent::of(SessionEvent::Kind::ready);
   ready.rtt = wire_.rtt();
   emit(std::move(ready));
@@ -178,6 +199,7 @@ void Session::arm_tick() {
       self->wire_.flush(self);
     }
     self->end_idle_tunnels();
+    self->step_forward();
     if (self->state_ != State::ready) return;
     self->wire_.trim();
     self->report_rtt();
@@ -245,6 +267,7 @@ void Session::fail(const std::string& why) {
 
 void Session::teardown() {
   state_ = State::dead;
+  listener_ = nullptr;  // libssh2 frees it with the session
   timer_.cancel();
   open_timer_.cancel();
   if (dialer_) dialer_->cancel();
@@ -265,6 +288,72 @@ void Session::channel_released(hostsdb::Mode mode, std::uint64_t up, std::uint64
   released.bytes_up = up;
   released.bytes_down = down;
   emit(std::move(released));
+}
+
+}  // namespace dvpn::ssh
+
+namespace dvpn::ssh {
+
+void Session::request_forward(Forward forward) {
+  boost::asio::post(strand_, [self = shared_from_this(), forward = std::move(forward)]() mutable {
+    self->forward_ = std::move(forward);
+    self->forward_wanted_ = !self->listener_;
+    self->step_forward();
+  });
+}
+
+void Session::step_forward() {
+  if (state_ != State::ready || !forward_) return;
+  if (!listener_) {
+    if (!forward_wanted_) return;
+    // queue_maxsize: forwarded channels libssh2 confirms and holds until we accept them.
+    listener_ = libssh2_channel_forward_listen_ex(ssh_, forward_->host.c_str(), forward_->port, nullptr, 16);
+    if (!listener_) {
+      const int rc = libssh2_session_last_errno(ssh_);
+      if (rc == LIBSSH2_ERROR_EAGAIN) {
+        keep_io_going();
+        return;
+      }
+      forward_wanted_ = false;
+      const std::string why = last_error(ssh_);
+      if (rc != LIBSSH2_ERROR_REQUEST_DENIED) {
+        fail("requesting tcpip-forward " + forward_->host + ":" + std::to_string(forward_->port) + ": " + why);
+        return;
+      }
+      note_partial_read();  // the call stopped at its reply
+      schedule_pump();
+      forward_->listening(key_.to_string() + " refused tcpip-forward " + forward_->host + ":" +
+                          std::to_string(forward_->port) + ": " + why);
+      return;
+    }
+    forward_wanted_ = false;
+    DVPN_LOG(info) << peer() << ": listening on " << forward_->host << ":" << forward_->port << " (tcpip-forward)";
+    forward_->listening("");
+    if (state_ != State::ready) return;
+  }
+  // Each call reads all the input there is (1.10: it loops on the transport
+  // until "would block"), so after it no packet waits undecoded.
+  const std::uint64_t consumed = wire_.consumed();
+  while (state_ == State::ready && listener_) {
+    LIBSSH2_CHANNEL* channel = libssh2_channel_forward_accept(listener_);
+    if (!channel) break;
+    forward_->accepted(channel);
+  }
+  if (state_ != State::ready) return;
+  if (wire_.consumed() != consumed) {
+    rescan_ = true;  // the channels' data it decoded is theirs to read
+    schedule_pump();
+  }
+  keep_io_going();
+}
+
+void Session::carry(std::shared_ptr<Tunnel> tunnel) {
+  if (state_ != State::ready) {
+    tunnel->session_lost("session to " + key_.to_string() + " ended before the connection was set up");
+    return;
+  }
+  tunnels_.push_back(tunnel);
+  wake(tunnel);
 }
 
 }  // namespace dvpn::ssh

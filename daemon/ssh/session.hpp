@@ -15,7 +15,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +34,14 @@ class TcpDialer;
 
 class Session final : public ChannelHost, public std::enable_shared_from_this<Session> {
  public:
+  // Another way to the far end's sshd than a TcpDialer (a channel through a
+  // relay): called once on the session's strand at start(); a transport the
+  // handshake can begin on at once, or null with `error` saying why not.
+  using Dial = std::function<std::unique_ptr<Transport>(Strand& strand, std::string& error)>;
+
+  // Without `dial`, a TcpDialer connects to `key`.
   Session(boost::asio::io_context& io, SshEndpoint key, std::shared_ptr<const SessionSettings> settings,
-          SessionEvents events);
+          SessionEvents events, Dial dial = {});
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -47,6 +55,23 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   void close_idle();
   // Resets every connection and drops the session (daemon shutdown).
   void abort(const std::string& why);
+
+  // Remote forwarding (relay_listen, a site behind NAT): once ready, asks the
+  // far end to listen on host:port (tcpip-forward) and hands every
+  // forwarded-tcpip channel it accepts to `accepted`, on the strand.
+  // `listening` follows with "" or why not (refused: the session lives on;
+  // call again to retry). Thread-safe.
+  struct Forward {
+    std::string host;
+    std::uint16_t port = 0;
+    std::function<void(const std::string& error)> listening;
+    std::function<void(LIBSSH2_CHANNEL* channel)> accepted;
+  };
+  void request_forward(Forward forward);
+  // On the strand: a tunnel whose channel is already open (an accepted
+  // forwarded-tcpip one, Tunnel::adopt_open) joins the pump; reset if the
+  // session is not ready any more.
+  void carry(std::shared_ptr<Tunnel> tunnel);
 
   // --- ChannelHost, on the strand ---
   Strand& strand() noexcept override { return strand_; }
@@ -66,6 +91,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   // session.cpp: set-up and the end
   void on_setup_deadline(const boost::system::error_code& ec);
   void on_dialed(std::optional<boost::asio::ip::tcp::socket> socket, const std::string& error);
+  void begin_ssh(std::unique_ptr<Transport> transport);
   void step_setup();
   void became_ready();
   // session_prelude.cpp: one exec per connection, so sshd turns Nagle off
@@ -74,6 +100,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   void arm_tick();  // every tick_interval: the SSH keepalive, the end of idle connections, the RTT
   void end_idle_tunnels();
   void report_rtt();  // an `rtt` event with the transport's round-trip time
+  void step_forward();  // the tcpip-forward request, then accepting its channels
   void teardown();
   void emit(SessionEvent event);
   std::string peer() const;  // "session N to user@host:port"
@@ -107,6 +134,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   std::uint64_t id_;
   LIBSSH2_SESSION* ssh_ = nullptr;
   State state_ = State::idle;
+  Dial dial_;
   std::shared_ptr<TcpDialer> dialer_;
   LIBSSH2_CHANNEL* prelude_ = nullptr;  // the session channel of the prelude exec, until closed
   bool prelude_exec_done_ = false;
@@ -122,6 +150,10 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   double usual_open_ms_ = 0;  // moving average of how long a head open takes
   bool pump_scheduled_ = false;
   bool rescan_ = false;
+
+  std::optional<Forward> forward_;
+  bool forward_wanted_ = false;           // a tcpip-forward request is to be sent or is in flight
+  LIBSSH2_LISTENER* listener_ = nullptr;  // the far end listens; freed with ssh_
 };
 
 }  // namespace dvpn::ssh

@@ -13,34 +13,38 @@ constexpr int unsent_limit = 128 * 1024;
 
 }  // namespace
 
-TcpTransport::TcpTransport(boost::asio::ip::tcp::socket socket, std::chrono::milliseconds keepalive)
+SocketTransport::SocketTransport(boost::asio::ip::tcp::socket socket)
     : socket_(std::move(socket)), fd_(socket_.native_handle()) {
-  net::set_no_delay(fd_);
-  net::set_unsent_limit(fd_, unsent_limit);
-  if (keepalive.count() > 0) net::set_dead_peer_detection(fd_, keepalive);
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);
 }
 
-void TcpTransport::wait_readable(Handler done) {
+void SocketTransport::wait_readable(Handler done) {
   socket_.async_wait(boost::asio::socket_base::wait_read,
                      [done = std::move(done)](const boost::system::error_code& ec) { done(ec, 0); });
 }
 
-std::size_t TcpTransport::read_now(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) {
+std::size_t SocketTransport::read_now(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) {
   return socket_.read_some(buffer, ec);
 }
 
-void TcpTransport::write_all(boost::asio::const_buffer buffer, Handler done) {
+void SocketTransport::write_all(boost::asio::const_buffer buffer, Handler done) {
   boost::asio::async_write(socket_, buffer, std::move(done));
 }
 
-void TcpTransport::close() {
+void SocketTransport::close() {
   boost::system::error_code ignored;
   socket_.close(ignored);
 }
 
-int TcpTransport::descriptor() const { return fd_; }
+int SocketTransport::descriptor() const { return fd_; }
+
+TcpTransport::TcpTransport(boost::asio::ip::tcp::socket socket, std::chrono::milliseconds keepalive)
+    : SocketTransport(std::move(socket)) {
+  net::set_no_delay(fd_);
+  net::set_unsent_limit(fd_, unsent_limit);
+  if (keepalive.count() > 0) net::set_dead_peer_detection(fd_, keepalive);
+}
 
 std::optional<std::chrono::microseconds> TcpTransport::rtt() const {
   if (!socket_.is_open()) return std::nullopt;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string>
 
 namespace dvpn::ssh {
 
@@ -32,24 +33,33 @@ class Transport {
   // The round-trip time to the far end as the transport knows it (for TCP,
   // the kernel's smoothed RTT); nullopt if it has none. On the strand.
   virtual std::optional<std::chrono::microseconds> rtt() const { return std::nullopt; }
+  // Appended to "lost"/"sending failed" errors: what the transport knows of
+  // why it ended ("; relay ...: far-end-refused: ..."), or "".
+  virtual std::string why_lost() const { return {}; }
 };
 
-class TcpTransport final : public Transport {
+// A stream socket, non-blocking, whose handlers run on its executor (the session's strand).
+class SocketTransport : public Transport {
  public:
-  // Takes a connected socket and sets it up for SSH: no Nagle, a bounded
-  // unsent queue, dead-peer detection when `keepalive` is non-zero.
-  TcpTransport(boost::asio::ip::tcp::socket socket, std::chrono::milliseconds keepalive);
+  explicit SocketTransport(boost::asio::ip::tcp::socket socket);
   void wait_readable(Handler done) override;
   std::size_t read_now(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override;
   void write_all(boost::asio::const_buffer buffer, Handler done) override;
   void close() override;
   int descriptor() const override;
-  void after_read() override;
-  std::optional<std::chrono::microseconds> rtt() const override;
 
- private:
+ protected:
   boost::asio::ip::tcp::socket socket_;
   int fd_;
+};
+
+class TcpTransport final : public SocketTransport {
+ public:
+  // Takes a connected socket and sets it up for SSH: no Nagle, a bounded
+  // unsent queue, dead-peer detection when `keepalive` is non-zero.
+  TcpTransport(boost::asio::ip::tcp::socket socket, std::chrono::milliseconds keepalive);
+  void after_read() override;
+  std::optional<std::chrono::microseconds> rtt() const override;
 };
 
 }  // namespace dvpn::ssh

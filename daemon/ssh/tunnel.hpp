@@ -65,6 +65,10 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   // A session channel the session opened ahead: try_open() only starts the command.
   void take_channel(LIBSSH2_CHANNEL* channel) noexcept { channel_ = channel; }
 
+  // The channel is already open (a forwarded-tcpip channel the far end
+  // opened, accepted by `host`): relaying starts with the next step.
+  void adopt_open(ChannelHost& host, LIBSSH2_CHANNEL* channel);
+
   enum class OpenResult { pending, opened, refused, session_broken };
   // One attempt at opening the channel (and starting the far-end command in
   // netcat mode). `refused` leaves the reason in `open_error()`.

@@ -46,7 +46,8 @@ Tunnel::OpenResult Tunnel::open_channel() {
       // Built once: the open is retried until the far end answers.
       if (open_message_.empty()) {
         const boost::asio::ip::tcp::endpoint& peer = connection_->client_endpoint();
-        open_message_ = direct_tcpip_message(target.ip.to_string(), target.port, peer.address().to_string(), peer.port());
+        const std::string host = target.direct_host.empty() ? target.ip.to_string() : target.direct_host;
+        open_message_ = direct_tcpip_message(host, target.port, peer.address().to_string(), peer.port());
       }
       // libssh2 1.10's direct_tcpip_ex hard-codes a 2 MiB window; the generic open lets us choose.
       channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, host_->window_for_new_channel(), channel_max_packet,
@@ -84,6 +85,15 @@ Tunnel::OpenResult Tunnel::open_channel() {
   boost::system::error_code ec;
   connection_->client().non_blocking(true, ec);
   return OpenResult::opened;
+}
+
+void Tunnel::adopt_open(ChannelHost& host, LIBSSH2_CHANNEL* channel) {
+  host_ = &host;
+  channel_ = channel;
+  state_ = State::open;
+  connection_->channel_opened();
+  boost::system::error_code ec;
+  connection_->client().non_blocking(true, ec);
 }
 
 bool Tunnel::pull_input() {

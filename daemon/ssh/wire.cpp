@@ -67,7 +67,7 @@ void Wire::wait_for_input(const std::shared_ptr<void>& keep_alive) {
     reading_ = false;
     if (phase_ != Phase::running) return;
     if (ec) {
-      events_.error("connection to " + peer_text_ + " lost: " + ec.message());
+      events_.error("connection to " + peer_text_ + " lost: " + ec.message() + transport_->why_lost());
       return;
     }
     take_input(keep_alive);
@@ -83,7 +83,7 @@ void Wire::take_input(const std::shared_ptr<void>& keep_alive) {
     return;
   }
   if (ec) {
-    events_.error("connection to " + peer_text_ + " lost: " + ec.message());
+    events_.error("connection to " + peer_text_ + " lost: " + ec.message() + transport_->why_lost());
     return;
   }
   moved_since_trim_ += n;
@@ -148,7 +148,7 @@ void Wire::flush(const std::shared_ptr<void>& keep_alive) {
     out_writing_.clear();
     if (phase_ == Phase::closed) return;
     if (ec) {
-      events_.error("sending to " + peer_text_ + " failed: " + ec.message());
+      events_.error("sending to " + peer_text_ + " failed: " + ec.message() + transport_->why_lost());
       return;
     }
     if (phase_ == Phase::stopping && out_pending_.empty()) {

@@ -53,6 +53,9 @@ class Wire {
     return transport_ && phase_ != Phase::closed ? transport_->rtt() : std::nullopt;
   }
 
+  // Transport::why_lost, "" without a transport.
+  std::string why_lost() const { return transport_ ? transport_->why_lost() : std::string(); }
+
   bool has_input() const noexcept { return in_size_ > 0; }
   // Grows whenever libssh2 took input: a caller compares it across a step.
   std::uint64_t consumed() const noexcept { return in_consumed_; }

@@ -11,10 +11,5 @@ gateway_topology_up
 for mode in netcat direct; do
   dst=$(siteb_ip "$mode")
   step "half-close, mode $mode ($dst)"
-  expect_rc 0 "empty request, 1 byte reply via $mode" \
-    client 30 halfclose "$dst" "$AFTER_EOF_PORT" --send 0 --reply 1
-  expect_rc 0 "100 KiB request, 4 MiB reply via $mode" \
-    client 60 halfclose "$dst" "$AFTER_EOF_PORT" --send 100KiB --reply 4MiB --timeout 50
-  expect_rc 0 "20 concurrent half-closes via $mode" \
-    client 60 halfclose "$dst" "$AFTER_EOF_PORT" --send 10KiB --reply 64KiB --count 20 --concurrency 20
+  half_close_checks "$mode" "$dst" 20 55
 done

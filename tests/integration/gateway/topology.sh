@@ -89,15 +89,18 @@ gw_network_up() {
   ns_exec gwA sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
+# assert_unreachable NS HOST PORT — fails if NS can open a TCP connection to HOST:PORT.
+assert_unreachable() {
+  if ns_exec "$1" timeout 3 nc -z -w 2 "$2" "$3" 2>/dev/null; then
+    fail "topology: $1 reaches $2:$3 without dvpnd"
+  fi
+}
+
 # Fails unless every far server is unreachable from hostA and gwA without dvpnd.
 gw_assert_no_path() {
   local ns dst
   for ns in hostA gwA; do
-    for dst in "$SRVB_IP" "$SRVB_DIRECT_IP" "$SRVC_IP6" "$SRVC_IP"; do
-      if ns_exec "$ns" timeout 3 nc -z -w 2 "$dst" "$HTTP_PORT" 2>/dev/null; then
-        fail "topology: $ns reaches $dst:$HTTP_PORT without dvpnd"
-      fi
-    done
+    for dst in "$SRVB_IP" "$SRVB_DIRECT_IP" "$SRVC_IP6" "$SRVC_IP"; do assert_unreachable "$ns" "$dst" "$HTTP_PORT"; done
   done
 }
 
@@ -279,6 +282,19 @@ hosts_drop() {
 # gw_session_pids — every process of gwB's sshd below the listener (the
 # per-connection monitors, their user-side children and far-end relays).
 gw_session_pids() { descendants "$(sshd_pid gwB 22)"; }
+
+# half_close_checks MODE DST COUNT TIMEOUT_S — the client half-closes after its
+# request, the server replies after EOF: an empty request with a 1-byte reply,
+# 100 KiB with 4 MiB, and COUNT concurrent ones; each client bounded by TIMEOUT_S.
+half_close_checks() {
+  local mode=$1 dst=$2 count=$3 t=$4
+  expect_rc 0 "empty request, 1 byte reply via $mode" \
+    client "$t" halfclose "$dst" "$AFTER_EOF_PORT" --send 0 --reply 1
+  expect_rc 0 "100 KiB request, 4 MiB reply via $mode" \
+    client "$t" halfclose "$dst" "$AFTER_EOF_PORT" --send 100KiB --reply 4MiB --timeout $((t - 5))
+  expect_rc 0 "$count concurrent half-closes via $mode" \
+    client "$t" halfclose "$dst" "$AFTER_EOF_PORT" --send 10KiB --reply 64KiB --count "$count" --concurrency "$count"
+}
 
 # ---- background clients ----------------------------------------------------------------
 declare -A BG_PIDS=()

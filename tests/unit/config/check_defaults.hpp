@@ -43,6 +43,7 @@ inline void check_defaults(const Config& c) {
   CHECK(c.control_socket == "/run/dvpn/control.sock");
   CHECK(c.metrics_listen.empty());
   CHECK(c.run_as == "dvpnd");
+  CHECK(c.relay_listen.empty());
 }
 
 }  // namespace dvpn::config::testing

@@ -114,6 +114,9 @@ TEST_CASE("the full fixture sets every key") {
   CHECK(c.control_socket == "/srv/dvpn/control.sock");
   CHECK(c.metrics_listen == "127.0.0.1:9107");
   CHECK(c.run_as == "nobody");
+  REQUIRE(c.relay_listen.size() == 1);
+  CHECK(c.relay_listen[0].relay.host == "relay.example.net");
+  CHECK(c.relay_listen[0].port == 2201);
 }
 
 TEST_CASE("examples/dvpn.yaml loads and spells out the defaults, hosts aside") {
@@ -133,7 +136,7 @@ TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
       "max_channels_per_session", "max_direct_channels_per_session", "max_sessions_per_gateway",
       "idle_timeout", "window_size", "limits", "max_connections", "shutdown_grace", "client_keepalive",
       "log", "level",
-      "target", "control_socket", "metrics_listen", "run_as"};
+      "target", "control_socket", "metrics_listen", "run_as", "relay_listen"};
   for (const auto& key : keys) {
     CAPTURE(key);
     const auto at = text.find("\n" + key + ":") != std::string::npos ? text.find("\n" + key + ":")

@@ -163,7 +163,7 @@ limits: {max_connections: 1000000, shutdown_grace: 1h}
 TEST_CASE("unknown keys are errors at the key, listing the keys allowed there") {
   CHECK(error_of("listen: [\"0.0.0.0:1\"]\nlsiten: []\n") ==
         "t.yaml:2:1: unknown key \"lsiten\", expected one of listen, hosts, site_prefix, "
-        "vpn_networks, local_subnets, ssh, limits, log, control_socket, metrics_listen, run_as");
+        "vpn_networks, local_subnets, ssh, limits, log, control_socket, metrics_listen, run_as, relay_listen");
   CHECK(error_of("ssh:\n  user: dvpn\n  usr: x\n") ==
         "t.yaml:3:3: unknown key \"ssh.usr\", expected one of user, port, identity, known_hosts, "
         "host_key_policy, mode, command, connect_timeout, keepalive, max_channels_per_session, "
@@ -187,7 +187,7 @@ TEST_CASE("a key given twice is an error at the second one") {
 TEST_CASE("a key that is not a scalar is an error") {
   CHECK(error_of("[a]: 1\n") ==
         "t.yaml:1:1: the top level has a key that is a list, expected one of listen, hosts, "
-        "site_prefix, vpn_networks, local_subnets, ssh, limits, log, control_socket, metrics_listen, run_as");
+        "site_prefix, vpn_networks, local_subnets, ssh, limits, log, control_socket, metrics_listen, run_as, relay_listen");
 }
 
 TEST_CASE("wrong types: list, scalar and mapping where another is expected") {
@@ -447,4 +447,38 @@ TEST_CASE("aliases read like the value they name") {
   const auto c = parse_config("ssh:\n  connect_timeout: &t 7s\n  idle_timeout: *t\n", "t.yaml");
   CHECK(c.ssh.connect_timeout == 7s);
   CHECK(c.ssh.idle_timeout == 7s);
+}
+
+TEST_CASE("relay_listen: relay, port and to; user and port of the relay left to the ssh defaults") {
+  const auto c = parse_config(
+      "relay_listen:\n"
+      "  - relay: ops@relay.example.net:2222\n"
+      "    port: 2201\n"
+      "    to: 127.0.0.1:2022\n"
+      "  - {relay: relay2.example.net, port: 2202}\n",
+      "t.yaml");
+  REQUIRE(c.relay_listen.size() == 2);
+  CHECK(c.relay_listen[0].relay.user == "ops");
+  CHECK(c.relay_listen[0].relay.host == "relay.example.net");
+  CHECK(c.relay_listen[0].relay.port == 2222);
+  CHECK(c.relay_listen[0].port == 2201);
+  CHECK(c.relay_listen[0].to.to_string() == "127.0.0.1:2022");
+  CHECK_FALSE(c.relay_listen[1].relay.user);
+  CHECK_FALSE(c.relay_listen[1].relay.port);
+  CHECK(c.relay_listen[1].to.to_string() == "127.0.0.1:22");
+  CHECK(parse_config("relay_listen: []\n", "t.yaml").relay_listen.empty());
+}
+
+TEST_CASE("relay_listen errors name the item and what was expected") {
+  CHECK(error_of("relay_listen:\n  - port: 2201\n") ==
+        "t.yaml:2:5: relay_listen[0] has no relay, expected relay: [user@]host[:port] of the relay's sshd");
+  CHECK(error_of("relay_listen:\n  - relay: r\n") ==
+        "t.yaml:2:5: relay_listen[0] has no port, expected port: the relay's loopback port, 1024-65535");
+  CHECK(error_of("relay_listen:\n  - {relay: r, port: 22}\n").find("relay_listen[0].port") != std::string::npos);
+  CHECK(error_of("relay_listen:\n  - {relay: \"a b\", port: 2201}\n").find("relay_listen[0].relay is \"a b\"") !=
+        std::string::npos);
+  CHECK(error_of("relay_listen:\n  - {relay: r, port: 2201, to: localhost:22}\n") ==
+        "t.yaml:2:32: relay_listen[0].to is \"localhost:22\", expected ADDRESS:PORT of this gateway's sshd like "
+        "127.0.0.1:22");
+  CHECK(error_of("relay_listen:\n  - {relay: r, port: 2201, listen: 1}\n").find("unknown") != std::string::npos);
 }

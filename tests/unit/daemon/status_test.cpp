@@ -131,3 +131,26 @@ TEST_CASE("a site's active connections: started and not yet ended") {
   registry.connection_ended("", metrics::Result::no_site, 0, 0, 0.0);
   CHECK(registry.sites().at("").active == 0);
 }
+
+TEST_CASE("a relay_listen line: relay, port, where to, up or down, connections, the last error and its age") {
+  RelayListenHealth r;
+  r.relay = "dvpn@relay.example.net:22";
+  r.port = 2201;
+  r.to = "127.0.0.1:22";
+  r.up = true;
+  r.up_for = 65s;
+  r.connections = 3;
+  CHECK(relay_listen_line(r) == "relay_listen dvpn@relay.example.net:22 port 2201 -> 127.0.0.1:22  up  conns 3  up 1m5s");
+  r.up = false;
+  r.up_for.reset();
+  r.last_error = "connection to dvpn@relay.example.net:22 lost: End of file";
+  r.error_age = 4s;
+  CHECK(relay_listen_line(r) == "relay_listen dvpn@relay.example.net:22 port 2201 -> 127.0.0.1:22  down  conns 3  "
+                                "last error 4s ago: connection to dvpn@relay.example.net:22 lost: End of file");
+  StatusSnapshot snap;
+  snap.relay_listens.push_back(r);
+  CHECK(status_text(snap).rfind(relay_listen_line(r) + "\n\nconnections: 0 live", 0) == 0);
+  CHECK(status_json(snap).find("\"relay_listen\":[{\"relay\":\"dvpn@relay.example.net:22\",\"port\":2201,"
+                               "\"to\":\"127.0.0.1:22\",\"state\":\"down\",\"up_for_ms\":null,\"connections\":3,") !=
+        std::string::npos);
+}
