@@ -324,17 +324,18 @@ def main():
         w(open(hpath).read().rstrip())
         w("")
 
-    failures = failures_of(records)
-    if failures:
-        w("Failures:")
-        for f_ in failures:
-            w("- " + f_)
-    else:
-        w("Failures: none.")
+    return publish(out, failures_of(records), a.md)
+
+
+def publish(out, failures, md_path):
+    """Ends a report with its failures, prints it, writes it to md_path if
+    given; the exit code says whether anything failed."""
+    out.append("Failures:" if failures else "Failures: none.")
+    out.extend("- " + f for f in failures)
     text = "\n".join(out) + "\n"
     sys.stdout.write(text)
-    if a.md:
-        with open(a.md, "w") as f:
+    if md_path:
+        with open(md_path, "w") as f:
             f.write(text)
     return 1 if failures else 0
 

@@ -65,15 +65,7 @@ def main():
         w("RTT: the delay line's (2 x one-way delay); cells: value (1-minute load average when taken).")
         w("")
     report.render_table(w, table, [v for v in report.VARIANTS if v in present], rows)
-    w("Failures:" if failures else "Failures: none.")
-    for f in failures:
-        w("- " + f)
-    text = "\n".join(out) + "\n"
-    sys.stdout.write(text)
-    if a.md:
-        with open(a.md, "w") as f:
-            f.write(text)
-    return 1 if failures else 0
+    return report.publish(out, failures, a.md)
 
 
 if __name__ == "__main__":
