@@ -116,11 +116,17 @@ void Session::step_opening() {
   while (!opens_.empty() && state_ == State::ready) {
     std::shared_ptr<Tunnel> tunnel = opens_.head();
     const Tunnel::OpenResult result = tunnel->try_open();
-    if (result == Tunnel::OpenResult::pending) return;
+    if (result == Tunnel::OpenResult::pending && !tunnel->has_channel()) return;  // libssh2's one open runs
     const auto now = Tunnel::Clock::now();
     if (!tunnel->abandoned()) note_open_time(now);
     opens_.pop_head(now);
     arm_open_deadline();
+    if (result == Tunnel::OpenResult::pending) {
+      // Open, its command starting: execs run in parallel, so the session's
+      // one open is free for the next connection.
+      execs_.push_back(std::move(tunnel));
+      continue;
+    }
     if (!finish_open(std::move(tunnel), static_cast<int>(result))) return;
   }
   maybe_open_spare();

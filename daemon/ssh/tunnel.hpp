@@ -78,6 +78,8 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   // channel as soon as it exists.
   void abandon(const std::string& reason);
   bool abandoned() const noexcept { return abandoned_; }
+  // Its channel exists (netcat mode: its command may still be starting).
+  bool has_channel() const noexcept { return channel_ != nullptr; }
   // Lets libssh2 decode all buffered SSH input (a zero-length channel read);
   // false if this tunnel has no open channel to do it with.
   bool pull_input();
