@@ -44,7 +44,7 @@ SRVC_IP_EXTRA=10.31.0.2    # likewise
 NOSITE_IP=10.99.0.5        # in vpn_networks, in no site
 LISTEN_PORT=7007
 HTTP_PORT=80 AFTER_EOF_PORT=7001 BULK_PORT=7002 ECHO_PORT=7003 CLOSED_PORT=7009
-CONNECT_TIMEOUT_S=3        # dvpnd's ssh.connect_timeout here
+CONNECT_TIMEOUT_S=${CONNECT_TIMEOUT_S:-3}   # dvpnd's ssh.connect_timeout here
 RESET_LIMIT_S=4.5          # "RST within connect_timeout", plus slack for a busy 2-core box
 GW_HTTP_PATH=/file.bin     # 1 MiB of random bytes ($GW_HTTP_FILE)
 GW_SMALL_PATH=/small.txt   # ~1 KiB ($GW_SMALL_FILE)
