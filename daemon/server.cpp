@@ -177,11 +177,12 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
     return;
   }
   net::set_no_delay(fd);
-  // The first path only; trying later ones when it fails is the pool's to do.
-  SshPath key = target->paths.front();
+  // The first of the site's paths that is not failing; a path that fails
+  // while connections wait hands them to the next one (pool::Registry).
+  auto pool = gateways_->pool_for(target->paths);
   connection->set_target(std::move(*target), std::move(table));
   auto deadline = std::chrono::steady_clock::now() + cfg_.ssh.connect_timeout;
-  gateways_->get(key)->submit(std::make_shared<ssh::Tunnel>(std::move(connection), deadline));
+  pool->submit(std::make_shared<ssh::Tunnel>(std::move(connection), deadline));
 }
 
 void Server::reload_hosts(const char* why) {

@@ -8,6 +8,9 @@ namespace dvpn::pool {
 namespace {
 
 constexpr Duration refused_pause{50};
+// How long a failing path keeps retrying in the background after a
+// connection last went to a later path instead.
+constexpr Duration probe_for{10 * 60 * 1000};
 // Retries are bounded by the connection's deadline; this only stops a far
 // end that refuses every session channel from cycling a connection forever.
 constexpr int max_retries = 100;
@@ -24,7 +27,8 @@ EndpointPool::EndpointPool(boost::asio::io_context& io, SshPath key,
       limits_(limits),
       ledger_(limits),
       wait_timer_(strand_),
-      retry_timer_(strand_) {}
+      retry_timer_(strand_),
+      probe_timer_(strand_) {}
 
 void EndpointPool::submit(std::shared_ptr<ssh::Tunnel> tunnel) {
   stat_connections_.fetch_add(1, std::memory_order_relaxed);
@@ -131,6 +135,7 @@ void EndpointPool::on_ready(SessionId id, std::optional<std::chrono::microsecond
     std::lock_guard lock(health_mu_);
     failing_ = false;
   }
+  failing_now_ = false;
   dispatch();
   if (ledger_.idle(id)) arm_idle_timer(id);
 }
@@ -151,7 +156,38 @@ void EndpointPool::on_ended(const ssh::SessionEvent& event) {
   }
   DVPN_LOG(error) << "gateway " << key_.to_string() << ": " << event.detail << " (next attempt in "
                   << ledger_.backoff().count() / 1000.0 << "s)";
-  if (ledger_.sessions() == 0) reject_waiting("gateway-unreachable: " + event.detail);
+  if (ledger_.ready_sessions() == 0) failing_now_ = true;
+  if (ledger_.sessions() == 0) hand_off_waiting("gateway-unreachable: " + event.detail);
+  arm_probe();
+}
+
+void EndpointPool::hand_off_waiting(const std::string& reason) {
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& tunnel : waiting)
+    if (!fallback_ || !fallback_(tunnel)) tunnel->reject(reason);
+  stat_waiting_.store(0, std::memory_order_relaxed);
+}
+
+long long EndpointPool::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+}
+
+void EndpointPool::keep_probing() {
+  probe_until_ms_.store(now_ms() + probe_for.count(), std::memory_order_relaxed);
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    if (self->ledger_.sessions() == 0 && !self->ledger_.backing_off(Clock::now())) self->dispatch();
+    else self->arm_probe();
+  });
+}
+
+void EndpointPool::arm_probe() {
+  if (now_ms() >= probe_until_ms_.load(std::memory_order_relaxed) || ledger_.sessions() > 0) return;
+  probe_timer_.expires_after(ledger_.backoff());
+  probe_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    // With no session and the backoff over, dispatch starts one: the probe.
+    if (!ec && self->ledger_.sessions() == 0) self->dispatch();
+  });
 }
 
 void EndpointPool::on_open_finished(ssh::SessionEvent event) {
@@ -213,6 +249,8 @@ void EndpointPool::on_wait_timer() {
   while (!waiting_.empty() && waiting_.front()->deadline() <= now) {
     auto tunnel = std::move(waiting_.front());
     waiting_.pop_front();
+    // No session on this path within connect_timeout: its site's next path, if any.
+    if (endpoint_down && fallback_ && fallback_(tunnel)) continue;
     tunnel->reject(endpoint_down ? "gateway-unreachable: no SSH session to " + key_.to_string() + " within connect_timeout"
                                  : "timeout: every channel to " + key_.to_string() + " busy for connect_timeout");
   }
@@ -245,6 +283,7 @@ void EndpointPool::arm_idle_timer(SessionId id) {
       std::lock_guard lock(self->health_mu_);
       self->failing_ = false;
     }
+    self->failing_now_ = false;
     session->close_idle();
   });
 }

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,6 +59,16 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   void submit(std::shared_ptr<ssh::Tunnel> tunnel);
   // Resets everything (daemon shutdown).
   void shutdown(const std::string& why);
+  // Its last handshake failed and no session is ready: a site's later paths are tried first.
+  bool failing() const noexcept { return failing_now_.load(std::memory_order_relaxed); }
+  // A connection went to a later path because this one is failing: keep
+  // retrying in the background (after each backoff) for a while, so that new
+  // connections come back once it works.
+  void keep_probing();
+  // Where the connections that were waiting go when this path fails: the
+  // next path of their site, if it has one (false: reset them).
+  using Fallback = std::function<bool(const std::shared_ptr<ssh::Tunnel>&)>;
+  void set_fallback(Fallback fallback) { fallback_ = std::move(fallback); }
   Stats stats() const;
 
  private:
@@ -77,6 +88,10 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   void dispatch();
   void start_session();
   void reject_waiting(const std::string& reason);
+  // The path failed with nothing left: its waiting connections try their next path, or are reset.
+  void hand_off_waiting(const std::string& reason);
+  void arm_probe();
+  static long long now_ms();
   // Puts a tunnel back at the head of the wait queue, or resets it with
   // `exhausted` once it has been retried max_retries times.
   void retry_first(std::shared_ptr<ssh::Tunnel> tunnel, const std::string& exhausted);
@@ -112,6 +127,10 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   std::string last_error_;
   std::optional<Clock::time_point> last_error_at_, up_since_;
   bool failing_ = false;
+  std::atomic<bool> failing_now_{false};  // failing_, readable from any thread
+  std::atomic<long long> probe_until_ms_{0};  // steady clock, ms: keep_probing()'s horizon
+  boost::asio::steady_timer probe_timer_;
+  Fallback fallback_;
 };
 
 }  // namespace dvpn::pool

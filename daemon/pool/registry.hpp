@@ -20,12 +20,18 @@ class Registry {
   // The pool of one path; a relayed path (`relay>target`) has its own, whose
   // sessions run inside channels of the relay's pool (relay_dial.hpp).
   std::shared_ptr<EndpointPool> get(const SshPath& key);
+  // The pool for a connection: the first of its site's paths that is not
+  // failing (the ones before it keep probing), or the first path if all are.
+  std::shared_ptr<EndpointPool> pool_for(const std::vector<SshPath>& paths);
   void for_each(const std::function<void(EndpointPool&)>& fn);
 
  private:
   boost::asio::io_context& io_;
   std::shared_ptr<const ssh::SessionSettings> settings_;
   Limits limits_;
+  // A connection `from`'s pool gave up on goes to its next path, with a fresh connect_timeout.
+  bool submit_next(const SshPath& from, const std::shared_ptr<ssh::Tunnel>& tunnel);
+
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<EndpointPool>> pools_;
 };
