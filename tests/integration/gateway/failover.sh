@@ -25,19 +25,10 @@ hosts_drop failover.hosts "10.21.0.1	sitefo	#!$path1,$path2	subnet=$dst/32	mode=
 retry_for 5 dvpnd_log_has "hosts reloaded .*: 4 sites" || fail "dvpnd did not reload the hosts map"
 
 step "the first connection waits for path 1 and is served by path 2"
-t0=$(now_ms)
-expect_rc 0 "GET via a site whose first path is down" http_get_ok "$dst"
-first=$(($(now_ms) - t0))
-limit=$((CONNECT_TIMEOUT_S * 1000 + 1500))
-[ "$first" -lt "$limit" ] || fail "first GET took $first ms (limit $limit: path 1's connect_timeout, then path 2)"
-pass "first GET served in $first ms (connect_timeout ${CONNECT_TIMEOUT_S} s on path 1, then path 2)"
+get_within "$dst" $((CONNECT_TIMEOUT_S * 1000 + 3000)) "path 1's connect_timeout, then path 2"
 
 step "the next connections skip the failing path"
-t0=$(now_ms)
-expect_rc 0 "GET while path 1 is failing" http_get_ok "$dst"
-next=$(($(now_ms) - t0))
-[ "$next" -lt 1500 ] || fail "GET took $next ms: it should go to path 2 at once"
-pass "served in $next ms"
+get_within "$dst" 2500 "it should go to path 2 at once (path 1 takes connect_timeout)"
 [ "$(connections_via "$path2")" -ge 2 ] || fail "path 2 did not carry the connections"
 client_bg long 60 bulk "$dst" "$BULK_PORT" --send 6MiB --recv 6MiB --rate 1MiB --progress-file "$GW_DIR/long.progress"
 retry_for 10 progress_at_least long 65536 || fail "the transfer on path 2 did not start"

@@ -270,6 +270,17 @@ http_get_ok() {
   client 30 get "$1" "$HTTP_PORT" --path "$GW_HTTP_PATH" --expect-file "$GW_HTTP_FILE"
 }
 
+# get_within DST LIMIT_MS WHY — one GET of the known file through dvpnd,
+# served within LIMIT_MS, else fail with WHY; sets GOT_MS.
+get_within() {
+  local t0
+  t0=$(now_ms)
+  expect_rc 0 "GET to $1" http_get_ok "$1"
+  GOT_MS=$(($(now_ms) - t0))
+  [ "$GOT_MS" -lt "$2" ] || fail "GET took $GOT_MS ms (limit $2): $3"
+  pass "served in $GOT_MS ms"
+}
+
 # hosts_append LINE — appends a line to the hosts file (as an editor's >> would).
 hosts_append() { printf '%s\n' "$1" >>"$GW_HOSTS"; }
 
