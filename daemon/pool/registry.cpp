@@ -22,11 +22,13 @@ std::shared_ptr<EndpointPool> Registry::get(const SshPath& key) {
 
 std::shared_ptr<EndpointPool> Registry::pool_for(const std::vector<SshPath>& paths) {
   std::shared_ptr<EndpointPool> first;
-  for (const auto& path : paths) {
-    auto pool = get(path);
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto pool = get(paths[i]);
     if (!first) first = pool;
     if (!pool->failing()) return pool;
-    pool->keep_probing();
+    // Only a path whose connections a later one takes probes in the
+    // background; a site's only path retries when a connection asks.
+    if (i + 1 < paths.size()) pool->keep_probing();
   }
   return first;
 }
