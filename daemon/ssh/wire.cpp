@@ -122,10 +122,6 @@ void Wire::trim() {
   if (in_size_ == 0) std::vector<char>().swap(held_);
 }
 
-std::size_t Wire::buffered_capacity() const noexcept {
-  return held_.capacity() + out_pending_.capacity() + out_writing_.capacity();
-}
-
 void Wire::flush_soon(const std::shared_ptr<void>& keep_alive) {
   if (write_requested_ || writing_ || out_pending_.empty()) return;
   write_requested_ = true;

@@ -67,8 +67,6 @@ class Wire {
   // Gives back buffer capacity when little moved since the last call (the session's tick;
   // its own keepalive does not make a session busy).
   void trim();
-  // Buffer bytes this wire holds (input held back, output queues), for tests and the bench.
-  std::size_t buffered_capacity() const noexcept;
   // Sends what is queued once the handlers already queued on the strand ran.
   void flush_soon(const std::shared_ptr<void>& keep_alive);
   // Sends what is queued now.
