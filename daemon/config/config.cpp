@@ -258,8 +258,11 @@ void read_root(const Field& root, Config& config) {
                            {"client_keepalive",
                             [&](const Field& n) { config.client_keepalive = read_duration(n, 0s, 24h); }},
                            {"idle_timeout",
-                            [&](const Field& n) { config.connection_idle_timeout = read_duration(n, 0s, 720h); }}},
-                          "a mapping like {max_connections: 20000, shutdown_grace: 10s, idle_timeout: 2h}");
+                            [&](const Field& n) { config.connection_idle_timeout = read_duration(n, 0s, 720h); }},
+                           {"buffer_budget",
+                            [&](const Field& n) { config.buffer_budget = detail::read_size(n, 0, 16ull << 30); }}},
+                          "a mapping like {max_connections: 20000, shutdown_grace: 10s, idle_timeout: 2h, "
+                          "buffer_budget: 64MiB}");
            }},
           {"log",
            [&](const Field& v) {

@@ -36,7 +36,7 @@ struct SshConfig {
   unsigned max_direct_channels_per_session = 2000; // direct-tcpip channels
   unsigned max_sessions_per_gateway = 8;
   Duration idle_timeout = std::chrono::seconds(60);
-  std::uint32_t window_size = 1u << 20;            // bytes we let the far end send ahead
+  std::uint32_t window_size = 4u << 20;            // the most one channel's window grows to
 };
 
 // relay_listen: one item. This gateway (behind NAT) keeps an SSH session to
@@ -65,6 +65,9 @@ struct Config {
   // limits.idle_timeout: a connection that moved no byte either way for this
   // long is reset (0 = never). Long enough for an interactive ssh left idle.
   Duration connection_idle_timeout = std::chrono::hours(2);
+  // limits.buffer_budget: bytes all channels' receive windows may grow by
+  // together, beyond the small window each opens with (dvpn.yaml(5)).
+  std::uint64_t buffer_budget = 64u << 20;
   LogLevel log_level = LogLevel::info;
   LogTarget log_target = LogTarget::stderr_;
   std::string control_socket = "/run/dvpn/control.sock";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "site.hpp"
+#include "window_plan.hpp"
 
 namespace dvpn::ssh {
 
@@ -40,8 +41,10 @@ class ChannelHost {
   virtual std::vector<char>& scratch() noexcept = 0;
   // True while the session's output is above its high-water mark: stop producing.
   virtual bool congested() const noexcept = 0;
-  // The receive window for a channel opened now.
-  virtual std::uint32_t window_for_new_channel() const noexcept = 0;
+  // The most one channel's receive window grows to, and the budget all
+  // windows grow from (window_plan.hpp).
+  virtual std::uint32_t window_max() const noexcept = 0;
+  virtual const std::shared_ptr<window::Budget>& window_budget() const noexcept = 0;
   // The tunnel has work (its client became readable or writable): run its step.
   virtual void wake(const std::shared_ptr<Tunnel>& tunnel) = 0;
   // Some libssh2 calls (channel open, exec, close) return as soon as the one

@@ -78,7 +78,8 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   LIBSSH2_SESSION* handle() noexcept override { return ssh_; }
   std::vector<char>& scratch() noexcept override;
   bool congested() const noexcept override { return wire_.congested(); }
-  std::uint32_t window_for_new_channel() const noexcept override;
+  std::uint32_t window_max() const noexcept override { return settings_->window_size; }
+  const std::shared_ptr<window::Budget>& window_budget() const noexcept override { return settings_->window_budget; }
   void wake(const std::shared_ptr<Tunnel>& tunnel) override;
   void note_partial_read() noexcept override { rescan_ = true; }
   void fail(const std::string& why) override;

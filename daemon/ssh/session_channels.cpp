@@ -1,30 +1,11 @@
 // The channel side of a Session: opens, one at a time, and the pump.
 #include <boost/asio/post.hpp>
 
-#include <algorithm>
-
 #include "log.hpp"
 #include "session.hpp"
 #include "tunnel.hpp"
 
 namespace dvpn::ssh {
-namespace {
-
-// Bytes the far end may send ahead on all of a session's channels together:
-// a reply to a channel open queues behind them, so the window a new channel
-// gets shrinks as the session fills (never below min_window, never above the
-// configured window_size).
-constexpr std::uint32_t session_window_budget = 4u << 20;
-constexpr std::uint32_t min_window = 256u << 10;
-
-}  // namespace
-
-std::uint32_t Session::window_for_new_channel() const noexcept {
-  auto channels = static_cast<std::uint32_t>(tunnels_.size() + 1);
-  return std::clamp(session_window_budget / channels, std::min(min_window, settings_->window_size),
-                    settings_->window_size);
-}
-
 void Session::adopt(std::shared_ptr<Tunnel> tunnel) {
   boost::asio::post(strand_, [self = shared_from_this(), tunnel = std::move(tunnel)]() mutable {
     if (self->state_ != State::ready) {

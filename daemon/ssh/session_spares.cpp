@@ -46,7 +46,7 @@ void Session::maybe_open_spare() {
 
 bool Session::step_spare_open() {
   LIBSSH2_CHANNEL* channel =
-      libssh2_channel_open_ex(ssh_, "session", 7, window_for_new_channel(), channel_max_packet, nullptr, 0);
+      libssh2_channel_open_ex(ssh_, "session", 7, window::floor_window, channel_max_packet, nullptr, 0);
   if (!channel) {
     const int rc = libssh2_session_last_errno(ssh_);
     if (rc == LIBSSH2_ERROR_EAGAIN) return false;

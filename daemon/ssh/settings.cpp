@@ -13,6 +13,7 @@ SessionSettings SessionSettings::from(const config::Config& cfg) {
   s.keepalive = cfg.ssh.keepalive;
   s.connection_idle_timeout = cfg.connection_idle_timeout;
   s.window_size = cfg.ssh.window_size;
+  s.window_budget = std::make_shared<window::Budget>(cfg.buffer_budget);
   s.exec_channels = cfg.ssh.max_channels_per_session;
   return s;
 }

@@ -2,9 +2,11 @@
 // What every SSH session of the daemon shares, taken from the config once.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "config.hpp"
+#include "window_plan.hpp"
 
 namespace dvpn::ssh {
 
@@ -14,7 +16,10 @@ struct SessionSettings {
   config::HostKeyPolicy host_key_policy = config::HostKeyPolicy::strict;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds keepalive{15000};
-  std::uint32_t window_size = 1u << 20;
+  std::uint32_t window_size = 4u << 20;  // the most one channel's window grows to
+  // limits.buffer_budget: what all channels' windows may grow by together
+  // (window_plan.hpp). One for the daemon's life: the settings are made once.
+  std::shared_ptr<window::Budget> window_budget = std::make_shared<window::Budget>(64u << 20);
   std::chrono::milliseconds connection_idle_timeout{0};  // 0: connections never time out
   unsigned exec_channels = 10;  // session channels per session the far end allows (ssh.max_channels_per_session)
   // Session channels a session keeps open ahead, for netcat mode: a

@@ -35,7 +35,9 @@ void Remainder::consume(std::size_t n) {
 Tunnel::Tunnel(std::unique_ptr<Connection> connection, Clock::time_point deadline)
     : connection_(std::move(connection)), deadline_(deadline) {}
 
-Tunnel::~Tunnel() = default;
+Tunnel::~Tunnel() {
+  if (budget_) budget_->give(window_charge_);
+}
 
 void Tunnel::reject(const std::string& reason) {
   state_ = State::released;

@@ -19,6 +19,7 @@
 
 #include "channel_host.hpp"
 #include "connection.hpp"
+#include "window_plan.hpp"
 
 namespace dvpn::ssh {
 
@@ -137,6 +138,8 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   void channel_error(int rc, const char* doing);
   void wait_client_readable();
   void write_rest_to_client();
+  void tend_window();
+  void grow_window_to(std::uint32_t target);
 
   std::unique_ptr<Connection> connection_;
   ChannelHost* host_ = nullptr;
@@ -150,6 +153,12 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   std::string open_message_;  // direct-tcpip request, kept across open retries
   Up up_;
   Down down_;
+  // The receive window (window_plan.hpp): what we aim to keep open, what it
+  // costs the budget, and a window adjust libssh2 could not send yet.
+  std::shared_ptr<window::Budget> budget_;
+  std::uint32_t window_target_ = window::floor_window;
+  std::uint64_t window_charge_ = 0;
+  std::uint32_t adjust_pending_ = 0;
   Ending ending_;
 };
 

@@ -50,10 +50,10 @@ Tunnel::OpenResult Tunnel::open_channel() {
         open_message_ = direct_tcpip_message(host, target.port, peer.address().to_string(), peer.port());
       }
       // libssh2 1.10's direct_tcpip_ex hard-codes a 2 MiB window; the generic open lets us choose.
-      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, host_->window_for_new_channel(), channel_max_packet,
+      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, window::floor_window, channel_max_packet,
                                          open_message_.data(), static_cast<unsigned>(open_message_.size()));
     } else {
-      channel_ = libssh2_channel_open_ex(ssh, "session", 7, host_->window_for_new_channel(), channel_max_packet, nullptr, 0);
+      channel_ = libssh2_channel_open_ex(ssh, "session", 7, window::floor_window, channel_max_packet, nullptr, 0);
     }
     if (!channel_) {
       int rc = libssh2_session_last_errno(ssh);
@@ -84,6 +84,8 @@ Tunnel::OpenResult Tunnel::open_channel() {
   connection_->channel_opened();
   boost::system::error_code ec;
   connection_->client().non_blocking(true, ec);
+  budget_ = host_->window_budget();
+  grow_window_to(window::first_target);
   return OpenResult::opened;
 }
 
@@ -94,6 +96,10 @@ void Tunnel::adopt_open(ChannelHost& host, LIBSSH2_CHANNEL* channel) {
   connection_->channel_opened();
   boost::system::error_code ec;
   connection_->client().non_blocking(true, ec);
+  // The far end chose this channel's window (libssh2's default for an
+  // accepted channel): it is kept as it is, outside the budget.
+  budget_ = host.window_budget();
+  window_target_ = static_cast<std::uint32_t>(libssh2_channel_window_read_ex(channel, nullptr, nullptr));
 }
 
 bool Tunnel::pull_input() {

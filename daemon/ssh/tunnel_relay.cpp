@@ -36,6 +36,7 @@ bool Tunnel::step() {
   bool more = relay_down();
   if (state_ == State::open) more |= relay_up();
   if (state_ == State::open) check_finished();
+  if (state_ == State::open) tend_window();
   return more && state_ == State::open;
 }
 
@@ -43,7 +44,7 @@ bool Tunnel::relay_down() {
   std::vector<char>& buf = host_->scratch();
   for (int turn = 0; turn < turn_budget; ++turn) {
     if (down_.writing_client || down_.remote_eof) return false;
-    ssize_t n = libssh2_channel_read(channel_, buf.data(), buf.size());
+    ssize_t n = libssh2_channel_read(channel_, buf.data(), std::min(buf.size(), window::read_size(window_target_)));
     if (n > 0) {
       down_.far_sent_data = true;
       connection_->bytes_down += static_cast<std::uint64_t>(n);
@@ -121,6 +122,32 @@ void Tunnel::on_remote_eof() {
   }
   boost::system::error_code ignored;
   connection_->client().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+}
+
+void Tunnel::tend_window() {
+  // Credit only for a client that keeps up: one that is behind keeps what it was given.
+  if (down_.remote_eof || down_.writing_client || !down_.rest.empty()) return;
+  if (adjust_pending_ == 0) {
+    unsigned long unread = 0;
+    const unsigned long left = libssh2_channel_window_read_ex(channel_, &unread, nullptr);
+    grow_window_to(window::next_target(window_target_, left, host_->window_max()));
+    adjust_pending_ = window::top_up(window_target_, std::uint64_t{left} + unread);
+    if (adjust_pending_ == 0) return;
+  }
+  // On EAGAIN libssh2 keeps the message and sends it on the next call, which
+  // must name the same amount (it adds that number to its own count).
+  int rc = libssh2_channel_receive_window_adjust2(channel_, adjust_pending_, 1, nullptr);
+  if (rc == LIBSSH2_ERROR_EAGAIN) return;
+  adjust_pending_ = 0;
+  if (rc < 0) channel_error(rc, "opening the window");
+}
+
+void Tunnel::grow_window_to(std::uint32_t target) {
+  if (target <= window_target_ || !budget_) return;
+  const std::uint64_t more = window::charge(target) - window_charge_;
+  if (!budget_->take(more)) return;
+  window_charge_ += more;
+  window_target_ = target;
 }
 
 bool Tunnel::relay_up() {

@@ -10,6 +10,10 @@ Subcommands (all take HOST PORT; --count/--concurrency run many connections):
                for --go-file, then check each again and close
   expect-reset connect and wait: success only if the connection is reset (RST)
                within --within seconds
+  stall        open --count connections that ask testserver --bulk for --recv bytes
+               and never read (SO_RCVBUF --rcvbuf, 4 KiB unless given); write
+               --ready-file once all are open, hold until --go-file or --hold-max;
+               then each must still be open (not reset): a slow reader is no error
 
 Exit codes (the first failure's, when several connections ran):
   0 ok  1 usage/internal  2 wrong data  3 reset (ECONNRESET/EPIPE)  4 refused
@@ -316,6 +320,47 @@ async def hold(args):
     return OK
 
 
+def stall(args):
+    """Plain sockets: asyncio's reader would drain the socket into its buffer."""
+    t0 = time.monotonic()
+    conns = []
+    try:
+        for i in range(args.count):
+            sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf or 4096)
+            sock.settimeout(args.timeout)
+            conns.append(sock)
+            sock.connect((args.host, args.port))
+            sock.sendall(f"{args.recv} {1000 + i}\n".encode())
+        with open(args.ready_file, "w") as f:
+            f.write(f"{len(conns)}\n")
+        deadline = t0 + args.hold_max
+        while not os.path.exists(args.go_file) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for i, sock in enumerate(conns):
+            # Still open: a peek finds data (or would block), not a reset or EOF.
+            sock.setblocking(False)
+            try:
+                if not sock.recv(1, socket.MSG_PEEK):
+                    raise Failure(EOF, f"stalled connection {i} got a clean EOF")
+            except BlockingIOError:
+                pass
+    except Failure as f:
+        print(f"op=stall n={args.count} result={NAMES[f.code]}: {f}")
+        return f.code
+    except (ConnectionResetError, BrokenPipeError) as e:
+        print(f"op=stall n={args.count} result=reset after {len(conns)} connections: {e}")
+        return RESET
+    except OSError as e:
+        print(f"op=stall n={args.count} result=oserror after {len(conns)} connections: {e}")
+        return OSERR
+    finally:
+        for sock in conns:
+            sock.close()
+    print(f"op=stall n={args.count} result=ok elapsed={time.monotonic() - t0:.2f}s")
+    return OK
+
+
 # ---- command line -----------------------------------------------------------------
 
 def progress_writer(path):
@@ -365,6 +410,11 @@ def parse_args(argv):
     p.add_argument("--go-file")
     p.add_argument("--hold-max", type=float, default=120, help="longest wait for --go-file")
     p.add_argument("--hold-for", type=float, default=0, help="seconds to hold without --go-file")
+    p = common(sub.add_parser("stall"), 10)
+    p.add_argument("--recv", type=size, default=64 << 20)
+    p.add_argument("--ready-file", required=True)
+    p.add_argument("--go-file", required=True)
+    p.add_argument("--hold-max", type=float, default=120, help="longest wait for --go-file")
     p = common(sub.add_parser("expect-reset"), 5)
     p.add_argument("--within", type=float, help="seconds (overrides --timeout)")
     p.add_argument("--not-before", type=float, default=0, help="a reset earlier than this fails (9)")
@@ -379,6 +429,8 @@ def parse_args(argv):
 async def amain(args):
     if args.op == "hold":
         return await hold(args)
+    if args.op == "stall":
+        return stall(args)
     shared = {"expect": None}
     if getattr(args, "expect_file", None):
         with open(args.expect_file, "rb") as f:

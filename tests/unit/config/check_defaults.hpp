@@ -33,11 +33,12 @@ inline void check_defaults(const Config& c) {
   CHECK(c.ssh.max_direct_channels_per_session == 2000);
   CHECK(c.ssh.max_sessions_per_gateway == 8);
   CHECK(c.ssh.idle_timeout == std::chrono::seconds(60));
-  CHECK(c.ssh.window_size == 1u << 20);
+  CHECK(c.ssh.window_size == 4u << 20);
   CHECK(c.max_connections == 20000);
   CHECK(c.shutdown_grace == std::chrono::seconds(10));
   CHECK(c.client_keepalive == std::chrono::seconds(60));
   CHECK(c.connection_idle_timeout == std::chrono::hours(2));
+  CHECK(c.buffer_budget == 64u << 20);
   CHECK(c.log_level == LogLevel::info);
   CHECK(c.log_target == LogTarget::stderr_);
   CHECK(c.control_socket == "/run/dvpn/control.sock");

@@ -135,6 +135,7 @@ TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
       "identity", "known_hosts", "host_key_policy", "mode", "command", "connect_timeout", "keepalive",
       "max_channels_per_session", "max_direct_channels_per_session", "max_sessions_per_gateway",
       "idle_timeout", "window_size", "limits", "max_connections", "shutdown_grace", "client_keepalive",
+      "buffer_budget",
       "log", "level",
       "target", "control_socket", "metrics_listen", "run_as", "relay_listen"};
   for (const auto& key : keys) {

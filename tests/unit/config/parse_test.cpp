@@ -71,6 +71,7 @@ limits:
   shutdown_grace: 0s
   client_keepalive: 0s
   idle_timeout: 30m
+  buffer_budget: 8MiB
 log:
   level: debug
   target: syslog
@@ -100,6 +101,7 @@ run_as: ""
   CHECK(c.ssh.max_sessions_per_gateway == 1);
   CHECK(c.ssh.idle_timeout == 2h);
   CHECK(c.ssh.window_size == 65536u);
+  CHECK(c.buffer_budget == 8u << 20);
   CHECK(c.max_connections == 1000000);
   CHECK(c.shutdown_grace == 0s);
   CHECK(c.client_keepalive == 0s);
@@ -172,7 +174,7 @@ TEST_CASE("unknown keys are errors at the key, listing the keys allowed there") 
         "t.yaml:1:20: unknown key \"log.colour\", expected one of level, target");
   CHECK(error_of("limits:\n    max_conns: 5\n") ==
         "t.yaml:2:5: unknown key \"limits.max_conns\", expected one of max_connections, shutdown_grace, "
-        "client_keepalive, idle_timeout");
+        "client_keepalive, idle_timeout, buffer_budget");
   CHECK(error_of("site_prefix: {ipv5: 1}\n") ==
         "t.yaml:1:15: unknown key \"site_prefix.ipv5\", expected one of ipv4, ipv6");
 }
@@ -207,7 +209,7 @@ TEST_CASE("wrong types: list, scalar and mapping where another is expected") {
         "t.yaml:1:6: log is \"info\", expected a mapping like {level: info, target: stderr}");
   CHECK(error_of("limits: [1]\n") ==
         "t.yaml:1:9: limits is a list, expected a mapping like {max_connections: 20000, shutdown_grace: 10s, "
-        "idle_timeout: 2h}");
+        "idle_timeout: 2h, buffer_budget: 64MiB}");
   CHECK(error_of("site_prefix: 24\n") ==
         "t.yaml:1:14: site_prefix is \"24\", expected a mapping like {ipv4: 24, ipv6: 64}");
   CHECK(error_of("hosts: [[/etc/hosts]]\n") ==
