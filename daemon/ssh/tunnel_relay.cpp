@@ -2,6 +2,8 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
+
 #include "tunnel.hpp"
 
 namespace dvpn::ssh {
@@ -159,8 +161,13 @@ bool Tunnel::relay_up() {
       return false;
     }
     if (up_.waiting_readable || host_->congested()) return false;
+    // Read no more than the far end's window takes now, so nothing is kept
+    // back for a far end that is slow to take it; its window adjust arrives
+    // as input and brings us back.
+    const std::size_t room = libssh2_channel_window_write(channel_);
+    if (room == 0) return false;
     boost::system::error_code ec;
-    std::size_t n = connection_->client().read_some(boost::asio::buffer(buf), ec);
+    std::size_t n = connection_->client().read_some(boost::asio::buffer(buf.data(), std::min(buf.size(), room)), ec);
     if (would_block(ec)) {
       wait_client_readable();
       return false;
