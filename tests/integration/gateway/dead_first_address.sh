@@ -27,9 +27,7 @@ order=$(ns_exec gwA getent ahostsv4 gwb-multi | awk '$2 == "STREAM" {print $1}' 
 rc=0; ns_exec gwA timeout 2 nc -z -w 1 "$DEAD" 22 || rc=$?
 [ "$rc" != 0 ] || fail "setup: $DEAD:22 answers"
 pass "getaddrinfo order: $order; $DEAD:22 does not answer"
-sed -i "s|^10\.20\.0\.1\t\(.*\)#!$GWB_WAN\$|10.20.0.1\t\1#!gwb-multi|" "$GW_HOSTS"
-grep -q '#!gwb-multi$' "$GW_HOSTS" || fail "setup: siteb's endpoint not replaced in $GW_HOSTS"
-gw_known_hosts_lines "$(_netlib_sshd_dir gwB 22)/hostkey.pub" gwb-multi >>"$GW_DIR/known_hosts"
+siteb_endpoint gwb-multi
 dvpnd_start
 
 step "first connection to site B (new session: the dead address first)"

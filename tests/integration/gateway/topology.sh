@@ -281,6 +281,16 @@ get_within() {
   pass "served in $GOT_MS ms"
 }
 
+# siteb_endpoint NAME — site B's netcat-mode line reaches gwB under NAME
+# instead of its IPv4 literal, and gwB's host key is known under NAME too
+# (libssh2 checks the name the endpoint gives). Before dvpnd_start, or a
+# reload picks the line up.
+siteb_endpoint() {
+  sed -i "s|^10\.20\.0\.1\t\(.*\)#!$GWB_WAN\$|10.20.0.1\t\1#!$1|" "$GW_HOSTS"
+  grep -q "#!$1\$" "$GW_HOSTS" || fail "setup: siteb's endpoint not replaced in $GW_HOSTS"
+  gw_known_hosts_lines "$(_netlib_sshd_dir gwB 22)/hostkey.pub" "$1" >>"$GW_DIR/known_hosts"
+}
+
 # hosts_append LINE — appends a line to the hosts file (as an editor's >> would).
 hosts_append() { printf '%s\n' "$1" >>"$GW_HOSTS"; }
 
