@@ -1,39 +1,48 @@
 # shellcheck shell=bash disable=SC2034 # DEMO_NAMESPACES, DEMO_USERS: read by down.sh
-# sites.sh — builds the demo's three-site VPN in network namespaces (netlib.sh).
+# sites.sh — builds the demo's four-site VPN in network namespaces (netlib.sh).
 #
-#              demo-wan: bridge br0, "the internet", 203.0.113.0/24
-#          ┌──────────────────────┼──────────────────────┐
-#   demo-gwa .1             demo-gwb .2             demo-gwc .3     (wan0)
-#   10.1.0.1 lan0           10.2.0.1 lan0           10.3.0.1 lan0
-#      │                       │                       │
-#   demo-lana 10.1.0.10     demo-lanb 10.2.0.10     demo-lanc 10.3.0.10   (eth0)
+#                  demo-wan: bridge br0, "the internet", 203.0.113.0/24
+#        ┌──────────────────┬─────────┴────────┬──────────────────┬───────────────┐
+#   demo-gwa .1        demo-gwb .2        demo-gwc .3        demo-natd .4      demo-relay .9
+#   10.1.0.1 lan0      10.2.0.1 lan0      10.3.0.1 lan0          │ (NAT)     (OpenSSH only)
+#      │                  │                  │               demo-gwd 192.168.100.2
+#   demo-lana          demo-lanb          demo-lanc          10.4.0.1 lan0
+#   10.1.0.10          10.2.0.10          10.3.0.10              │
+#                                                            demo-land 10.4.0.10
 #
 # Gateway X runs dvpnd (run_as $DEMO_RUN_AS) behind `dvpn-firewall apply --lan
 # lan0`, dnsmasq on lan0 reading dvpnd's hosts directory, and a private sshd
-# whose account demo-dvpn-X was made by `dvpn-jail install`, with the other two
+# whose account demo-dvpn-X was made by `dvpn-jail install`, with the other
 # gateways' dvpnd keys added by `dvpn-jail authorize`. LAN host X runs a web
 # server on :80 and resolves names through gateway X. No gateway routes to
 # another site's LAN: only dvpnd gets there. Gateway A starts without site C.
+# Site D is behind NAT and reached through the relay (nat.sh).
 #
-# Files: $DEMO_BASE/X/ (config, keys, hosts.d, logs, web page, jail). The
-# caller provides DVPND, DVPN_GATE, DEMO_ROOT and netlib (netlib_init done).
+# Files: $DEMO_BASE/X/ (config, keys, hosts.d, logs, web page, jail), and
+# $DEMO_BASE/relay/ (the relay's jail). The caller provides DVPND, DVPN_GATE,
+# DEMO_ROOT and netlib (netlib_init done), and sources nat.sh after this file.
 
 DEMO_BASE=/var/lib/dvpn-demo
-DEMO_SITES=(a b c)
+DEMO_SITES=(a b c d)
 DEMO_RUN_AS=demo-dvpnd
 DEMO_WAN_NET=203.0.113
 DEMO_LISTEN_PORT=7007
-DEMO_NAMESPACES=(demo-wan demo-gwa demo-gwb demo-gwc demo-lana demo-lanb demo-lanc)
-DEMO_USERS=(demo-dvpn-a demo-dvpn-b demo-dvpn-c "$DEMO_RUN_AS")
+DEMO_NAMESPACES=(demo-wan demo-relay demo-natd demo-gwa demo-gwb demo-gwc demo-gwd
+  demo-lana demo-lanb demo-lanc demo-land)
+DEMO_USERS=(demo-dvpn-a demo-dvpn-b demo-dvpn-c demo-dvpn-d demo-dvpn-relay "$DEMO_RUN_AS")
 
-# Per site X: its number, subnet, addresses, names, jailed account.
-demo_num() { case $1 in a) echo 1 ;; b) echo 2 ;; c) echo 3 ;; esac; }
+# Per site X: its number, subnet, addresses, names, jailed account, files and
+# sshd's namespace (the last three also for X=relay).
+demo_num() { case $1 in a) echo 1 ;; b) echo 2 ;; c) echo 3 ;; d) echo 4 ;; esac; }
 demo_lan() { echo "10.$(demo_num "$1").0"; }           # + .0/24, .1 gateway, .10 host
-demo_wan() { echo "$DEMO_WAN_NET.$(demo_num "$1")"; }
+demo_wan() { echo "$DEMO_WAN_NET.$(demo_num "$1")"; }  # site D: its NAT router's
 demo_jail_user() { echo "demo-dvpn-$1"; }
 demo_dir() { echo "$DEMO_BASE/$1"; }
+demo_sshd_ns() { if [ "$1" = relay ]; then echo relay; else echo "gw$1"; fi; }
 demo_site_line() {
-  echo "$(demo_lan "$1").1	site$1		#!$(demo_jail_user "$1")@$(demo_wan "$1")"
+  local path
+  if demo_behind_nat "$1"; then path=$(demo_relay_path "$1"); else path=$(demo_jail_user "$1")@$(demo_wan "$1"); fi
+  echo "$(demo_lan "$1").1	site$1		#!$path"
 }
 
 # The spawning helpers run with the demo's saved terminal descriptors closed,
@@ -46,11 +55,16 @@ demo_network_up() {
   ns_add wan
   ns_exec wan ip link add br0 type bridge
   ns_exec wan ip link set br0 up
+  demo_relay_network_up
   for x in "${DEMO_SITES[@]}"; do
     ns_add "gw$x"
     ns_add "lan$x"
-    link "gw$x" wan0 "$(demo_wan "$x")/24" wan "port$x" ""
-    ns_exec wan ip link set "port$x" master br0
+    if demo_behind_nat "$x"; then
+      demo_nat_uplink_up "$x"
+    else
+      link "gw$x" wan0 "$(demo_wan "$x")/24" wan "port$x" ""
+      ns_exec wan ip link set "port$x" master br0
+    fi
     link "gw$x" lan0 "$(demo_lan "$x").1/24" "lan$x" eth0 "$(demo_lan "$x").10/24"
     ns_exec "lan$x" ip route add default via "$(demo_lan "$x").1"
     # `ip netns exec demo-lanX` bind-mounts this over /etc/resolv.conf.
@@ -71,7 +85,7 @@ demo_www_up() {
 
 # Without dvpnd no site reaches another (the gateways have no routes there,
 # and drop what they cannot route: each probe waits out its timeout, so all
-# six run at once).
+# twelve run at once).
 demo_assert_isolated() {
   local x y pids=() probes=()
   for x in "${DEMO_SITES[@]}"; do
@@ -90,30 +104,36 @@ demo_assert_isolated() {
 }
 
 # ---- far ends: private sshd with the jailed account ------------------------------
+# demo_far_end_up X [INSTALL_OPTION...] — gateway X's sshd and jail; X=relay
+# with --relay: the relay's.
 demo_far_end_up() {
-  local x=$1 dir log before i config
-  dir=$(demo_dir "$x")
-  mkdir -m 755 "$dir/far"
-  sshd_start "gw$x" 22 "$(demo_jail_user "$x")" /nonexistent/authorized_keys \
+  local x=$1 ns log before
+  shift
+  ns=$(demo_sshd_ns "$x")
+  mkdir -m 755 "$(demo_dir "$x")/far"
+  sshd_start "$ns" 22 "$(demo_jail_user "$x")" /nonexistent/authorized_keys \
     "StrictModes yes" {UI_OUT}>&- {UI_ERR}>&-
-  config=$(dirname "$(sshd_log "gw$x" 22)")/sshd_config
-  log=$(sshd_log "gw$x" 22)
+  log=$(sshd_log "$ns" 22)
   NETLIB_FAIL_LOGS+=("$log")
-  before=$(sshd_listen_count "gw$x" 22)
-  demo_jail "$x" install || fail "dvpn-jail install on gateway $x"
+  before=$(sshd_listen_count "$ns" 22)
+  demo_jail "$x" install "$@" || fail "dvpn-jail install $* on $ns"
   # The HUP'd sshd re-executes itself and logs "Server listening" anew.
-  sshd_wait_relisten "gw$x" 22 "$before" ||
-    fail "sshd on gateway $x did not come back after dvpn-jail's reload (see $log)"
+  sshd_wait_relisten "$ns" 22 "$before" ||
+    fail "sshd on $ns did not come back after dvpn-jail's reload (see $log)"
 }
 
-# demo_jail X ARGS... — dvpn-jail with gateway X's private sshd and jail.
+# demo_jail X ARGS... — dvpn-jail with X's private sshd and jail (X: a site or relay).
 demo_jail() {
-  local x=$1 config
+  local x=$1 ns config
   shift
-  config=$(dirname "$(sshd_log "gw$x" 22)")/sshd_config
+  ns=$(demo_sshd_ns "$x")
+  config=$(dirname "$(sshd_log "$ns" 22)")/sshd_config
   "$DEMO_ROOT/chroot/dvpn-jail" --jail "$(demo_dir "$x")/far/jail" --user "$(demo_jail_user "$x")" \
-    --sshd-config "$config" --gate "$DVPN_GATE" --reload "kill -HUP $(sshd_pid "gw$x" 22)" "$@"
+    --sshd-config "$config" --gate "$DVPN_GATE" --reload "kill -HUP $(sshd_pid "$ns" 22)" "$@"
 }
+
+# demo_host_key X — the public host key ("TYPE BASE64") of X's sshd.
+demo_host_key() { cut -d' ' -f1,2 "$(dirname "$(sshd_log "$(demo_sshd_ns "$1")" 22)")/hostkey.pub"; }
 
 # dvpnd's SSH key of every gateway.
 demo_keys() {
@@ -126,7 +146,8 @@ demo_keys() {
   done
 }
 
-# Gateway X's jail lets the other gateways' dvpnd reach site X's LAN, nothing else.
+# Gateway X's jail lets the other gateways' dvpnd reach site X's LAN, nothing
+# else (site D's too, README step 3: its own sshd is the far end, as anywhere).
 demo_authorize() {
   local x=$1 y
   for y in "${DEMO_SITES[@]}"; do
@@ -134,7 +155,20 @@ demo_authorize() {
     demo_jail "$x" authorize "$(demo_dir "$y")/id_ed25519.pub" --site "site$y" \
       --subnet "$(demo_lan "$x").0/24" || fail "dvpn-jail authorize site $y on gateway $x"
   done
-  demo_jail "$x" check || fail "dvpn-jail check on gateway $x"
+}
+
+# demo_check_jails X... — dvpn-jail check of each X's jail, all at once: a
+# check only reads (sshd -T, the jail's files) and takes about a second.
+demo_check_jails() {
+  local x i=0 pids=() failed=""
+  for x in "$@"; do
+    demo_jail "$x" check &
+    pids+=($!)
+  done
+  for x in "$@"; do
+    wait "${pids[i++]}" || failed+=" $(demo_sshd_ns "$x")"
+  done
+  [ -z "$failed" ] || fail "dvpn-jail check failed on:$failed"
 }
 
 # ---- gateways: dvpnd, firewall, dnsmasq -----------------------------------------------
@@ -149,25 +183,38 @@ demo_hosts_map() {
   echo "# The dvpn demo's hosts map: /etc/hosts syntax, read by dvpnd and dnsmasq."
   echo "# Ordinary entries (dnsmasq answers them, dvpnd ignores them):"
   for x in "${DEMO_SITES[@]}"; do echo "$(demo_lan "$x").10	www.site$x"; done
-  echo "# Sites (#! = reach this /24 over SSH through that gateway):"
+  echo "# Sites (#! = reach this /24 over SSH through that gateway; RELAY>GATEWAY: through a relay):"
   for x in "$@"; do demo_site_line "$x"; done
 }
 
+# Gateway X's known_hosts: the relay (every gateway dials it, to listen or to
+# pass through), then each other gateway's sshd under the name X dials: its
+# address, or for a site behind NAT the relay's loopback port (README step 5).
+demo_known_hosts() {
+  local x=$1 y key
+  echo "$DEMO_RELAY_WAN $(demo_host_key relay)"
+  for y in "${DEMO_SITES[@]}"; do
+    [ "$x" != "$y" ] || continue
+    key=$(demo_host_key "$y")
+    if demo_behind_nat "$y"; then
+      echo "[127.0.0.1]:$DEMO_RELAY_PORT $key"
+    else
+      printf '%s %s\n[%s]:22 %s\n' "$(demo_wan "$y")" "$key" "$(demo_wan "$y")" "$key"
+    fi
+  done
+}
+
 demo_gateway_up() {
-  local x=$1 dir conf y
+  local x=$1 dir conf
   dir=$(demo_dir "$x")
   conf=$dir/dvpn.yaml
   mkdir -m 755 "$dir/hosts.d"
-  for y in "${DEMO_SITES[@]}"; do
-    [ "$x" != "$y" ] || continue
-    local key
-    key=$(cut -d' ' -f1,2 "$(dirname "$(sshd_log "gw$y" 22)")/hostkey.pub")
-    printf '%s %s\n[%s]:22 %s\n' "$(demo_wan "$y")" "$key" "$(demo_wan "$y")" "$key"
-  done >"$dir/known_hosts"
+  demo_known_hosts "$x" >"$dir/known_hosts"
   # Every gateway lists every site (its own is in local_subnets, never
   # forwarded); gateway A does not know site C yet: the demo adds it live.
-  if [ "$x" = a ]; then demo_hosts_map a b; else demo_hosts_map a b c; fi >"$dir/hosts.d/vpn.hosts"
-  cat >"$conf" <<EOF
+  if [ "$x" = a ]; then demo_hosts_map a b d; else demo_hosts_map a b c d; fi >"$dir/hosts.d/vpn.hosts"
+  {
+    cat <<EOF
 # dvpnd on gateway $x of the dvpn demo (see examples/dvpn.yaml for every key).
 listen: ["0.0.0.0:$DEMO_LISTEN_PORT"]
 hosts: [$dir/hosts.d]
@@ -182,6 +229,8 @@ limits: {max_connections: 1000}
 control_socket: $dir/control.sock
 run_as: $DEMO_RUN_AS
 EOF
+    if demo_behind_nat "$x"; then demo_relay_listen_yaml; fi
+  } >"$conf"
   "$DVPND" --check -c "$conf" || fail "dvpnd --check on gateway $x"
   demo_spawn "gw$x" "$dir/dvpnd.log" "$DVPND" -c "$conf" --foreground
   NETLIB_FAIL_LOGS+=("$dir/dvpnd.log")
@@ -218,8 +267,8 @@ demo_sites_up() {
   local x
   # sshd accepts a chroot only below root-owned directories nobody else may write.
   mkdir -m 755 "$DEMO_BASE"
-  for x in "${DEMO_SITES[@]}"; do mkdir -m 755 "$(demo_dir "$x")"; done
-  step "namespaces, links, routes"
+  for x in "${DEMO_SITES[@]}" relay; do mkdir -m 755 "$(demo_dir "$x")"; done
+  step "namespaces, links, routes, site D's NAT router"
   demo_network_up
   step "web servers on the LAN hosts; no site reaches another yet"
   for x in "${DEMO_SITES[@]}"; do demo_www_up "$x"; done
@@ -230,9 +279,14 @@ demo_sites_up() {
   step "far ends: private sshd, dvpn-jail install and authorize"
   for x in "${DEMO_SITES[@]}"; do demo_far_end_up "$x"; done
   for x in "${DEMO_SITES[@]}"; do demo_authorize "$x"; done
+  step "the relay: sshd, dvpn-jail install --relay and authorize-relay; dvpn-jail check everywhere"
+  demo_far_end_up relay --relay
+  demo_relay_authorize
+  demo_check_jails "${DEMO_SITES[@]}" relay
   for x in "${DEMO_SITES[@]}"; do
     step "gateway $x: dvpnd, dvpn-firewall, dnsmasq"
     demo_gateway_up "$x"
   done
+  demo_relay_wait_listen "$DEMO_NAT_SITE"
   step "ready"
 }
