@@ -107,6 +107,8 @@ void RelayListener::on_listening(const std::string& error) {
     return;
   }
   backoff_ = std::chrono::milliseconds{0};
+  // Info, not debug: the one sign outside --status that the site is reachable again.
+  DVPN_LOG(info) << "relay_listen " << relay_.to_string() << " port " << port_ << ": listening";
   std::lock_guard lock(mu_);
   status_.up = true;
   status_.up_since = Clock::now();
