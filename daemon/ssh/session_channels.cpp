@@ -8,21 +8,9 @@
 #include "tunnel.hpp"
 
 namespace dvpn::ssh {
-namespace {
-
-// Bytes the far end may send ahead on all of a session's channels together:
-// a reply to a channel open queues behind them, so the window a new channel
-// gets shrinks as the session fills (never below min_window, never above the
-// configured window_size).
-constexpr std::uint32_t session_window_budget = 4u << 20;
-constexpr std::uint32_t min_window = 256u << 10;
-
-}  // namespace
 
 std::uint32_t Session::window_for_new_channel() const noexcept {
-  auto channels = static_cast<std::uint32_t>(tunnels_.size() + 1);
-  return std::clamp(session_window_budget / channels, std::min(min_window, settings_->window_size),
-                    settings_->window_size);
+  return channel_window(*settings_, static_cast<std::uint32_t>(tunnels_.size() + 1));
 }
 
 void Session::adopt(std::shared_ptr<Tunnel> tunnel) {

@@ -17,6 +17,11 @@ SessionSettings SessionSettings::from(const config::Config& cfg) {
   return s;
 }
 
+std::uint32_t channel_window(const SessionSettings& settings, std::uint32_t channels) {
+  return std::clamp(session_window_budget / std::max(channels, 1u), std::min(min_window, settings.window_size),
+                    settings.window_size);
+}
+
 std::chrono::milliseconds tick_interval(const SessionSettings& settings) {
   const auto keepalive = settings.keepalive;
   const auto idle_check = settings.connection_idle_timeout / 2;

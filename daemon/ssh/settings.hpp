@@ -27,6 +27,22 @@ struct SessionSettings {
   static SessionSettings from(const config::Config& cfg);
 };
 
+// Receive windows: what the far end may send ahead on a channel.
+// Bytes the far end may send ahead on all of a session's channels together:
+// a reply to a channel open queues behind them, so the window a new channel
+// gets shrinks as the session fills (never below min_window, never above the
+// configured window_size).
+inline constexpr std::uint32_t session_window_budget = 4u << 20;
+inline constexpr std::uint32_t min_window = 256u << 10;
+// A new channel's window, `channels` counting it and the session's others.
+std::uint32_t channel_window(const SessionSettings& settings, std::uint32_t channels);
+// A relay's carrier channel (pool/relay_dial.cpp) carries a whole session,
+// whose channels together may have session_window_budget in flight, plus
+// that session's own packet framing and MACs: with one channel's window
+// instead (1 MiB by default), every session through the relay would get a
+// quarter of what the same session gets on a direct path.
+inline constexpr std::uint32_t carrier_window = session_window_budget + session_window_budget / 32;
+
 // How often a ready session wakes up: for its SSH keepalive, and often
 // enough that an idle connection is ended at most half its limit late.
 // Zero when neither is configured (no timer at all).

@@ -64,6 +64,9 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   void attach(ChannelHost& host) noexcept { host_ = &host; }
   // A session channel the session opened ahead: try_open() only starts the command.
   void take_channel(LIBSSH2_CHANNEL* channel) noexcept { channel_ = channel; }
+  // Its channel will carry another session (a relay's carrier): it opens
+  // with carrier_window (ssh/settings.hpp), not one channel's share.
+  void carry_session() noexcept { carrier_ = true; }
 
   // The channel is already open (a forwarded-tcpip channel the far end
   // opened, accepted by `host`): relaying starts with the next step.
@@ -146,6 +149,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   State state_ = State::opening;
   bool exec_started_ = false;
   bool abandoned_ = false;
+  bool carrier_ = false;
   std::string open_error_;
   std::string open_message_;  // direct-tcpip request, kept across open retries
   Up up_;

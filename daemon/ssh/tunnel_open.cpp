@@ -1,6 +1,7 @@
 // Opening a Tunnel's channel: direct-tcpip, or a session channel running the
 // far-end command (netcat mode).
 #include "errors.hpp"
+#include "settings.hpp"
 #include "tunnel.hpp"
 
 namespace dvpn::ssh {
@@ -50,8 +51,9 @@ Tunnel::OpenResult Tunnel::open_channel() {
         open_message_ = direct_tcpip_message(host, target.port, peer.address().to_string(), peer.port());
       }
       // libssh2 1.10's direct_tcpip_ex hard-codes a 2 MiB window; the generic open lets us choose.
-      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, host_->window_for_new_channel(), channel_max_packet,
-                                         open_message_.data(), static_cast<unsigned>(open_message_.size()));
+      const std::uint32_t window = carrier_ ? carrier_window : host_->window_for_new_channel();
+      channel_ = libssh2_channel_open_ex(ssh, "direct-tcpip", 12, window, channel_max_packet, open_message_.data(),
+                                         static_cast<unsigned>(open_message_.size()));
     } else {
       channel_ = libssh2_channel_open_ex(ssh, "session", 7, host_->window_for_new_channel(), channel_max_packet, nullptr, 0);
     }
