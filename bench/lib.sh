@@ -10,12 +10,32 @@
 #                    (REDIRECT)      10.21.0.1
 #
 # gwA has no route to 10.20/10.21 except while the "plain" variant runs.
+#
+# With a relay variant (relay-direct, relay-netcat) in VARIANTS, site B is
+# also behind NAT on a second uplink, reached through relay R (issue #14):
+#
+#  gwA ─wanr/wana─ relay ─wanb/uplink─ gwB        R: OpenSSH only, the account
+#  198.51.101.1    198.51.101.2         203.0.113.1   of `dvpn-jail install --relay`
+#                  203.0.113.2 sshd :22               (dvbrelay), no forwarding
+#
+# gwB's dvpnd keeps a session to R and listens on R's 127.0.0.1:2201
+# (relay_listen, forwarded to gwB's sshd); gwA's dvpnd reaches site B by the
+# path dvbrelay@R>127.0.0.1:2201 (hosts-relay). gwB's uplink takes no new
+# inbound connection (NAT), and while a relay variant runs gwB drops all
+# input on its direct link wan0. gwA-R is the WAN (a second delay line, named
+# "wanr", with the same settings as "wan"); R-gwB is a veth: the relay sits
+# next to the NAT'd site, so the path's end-to-end RTT is the WAN's RTT.
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_ROOT=$(cd "$BENCH_DIR/.." && pwd)
-# shellcheck source=../tests/integration/lib/netlib.sh
-. "$BENCH_ROOT/tests/integration/lib/netlib.sh"
+# The jail tests' lib.sh sources netlib.sh and brings dvpn-jail's helpers for
+# the relay's account (DVJ_GATE is set from DVPN_GATE before they are used).
+DVPN_SOURCE_ROOT=$BENCH_ROOT DVPN_BUILD_ROOT=${DVPN_BUILD_ROOT:-}
+# shellcheck source=../tests/integration/jail/lib.sh
+. "$BENCH_ROOT/tests/integration/jail/lib.sh"
 # shellcheck source=../tests/integration/lib/wan.sh
 . "$BENCH_ROOT/tests/integration/lib/wan.sh"
+# shellcheck source=../tests/integration/lib/relay.sh
+. "$BENCH_ROOT/tests/integration/lib/relay.sh"
 
 PY=/usr/bin/python3
 HELPERS=$BENCH_DIR/helpers
@@ -26,6 +46,8 @@ SRV_NC_IP=10.20.0.2 SRV_DIRECT_IP=10.21.0.2
 IPERF_PORT=5201 HTTP_PORT=8080 ECHO_PORT=7000 LISTEN_PORT=7007
 SSHL_IPERF=15201 SSHL_HTTP=18080 SSHL_ECHO=17000
 BENCH_USER=dvbtest
+GWA_RWAN=198.51.101.1 RELAY_A=198.51.101.2 RELAY_B=203.0.113.2 GWB_UPLINK=203.0.113.1
+RELAY_PORT=2201 B_LISTEN_PORT=7017
 
 # Knobs (environment).
 SSHD_MAXSESSIONS=${SSHD_MAXSESSIONS:-100}
@@ -42,8 +64,9 @@ FAR_END=${FAR_END:-gate}
 # link goes through dvpn-delayline (tests/wan/), named "wan", instead of a
 # veth pair; bench/wan changes it between its rounds.
 BENCH_WAN=("${BENCH_WAN[@]}")
-# BENCH_DOWNLOAD=1: bench_traffic also measures one stream srvB -> hostA (iperf3 -R).
-BENCH_DOWNLOAD=${BENCH_DOWNLOAD:-0}
+# BENCH_DOWNLOAD=1: bench_traffic also measures one stream srvB -> hostA (iperf3 -R);
+# BENCH_DOWNLOAD4=1: and -P 4 -R.
+BENCH_DOWNLOAD=${BENCH_DOWNLOAD:-0} BENCH_DOWNLOAD4=${BENCH_DOWNLOAD4:-0}
 
 # ---- build ---------------------------------------------------------------------------
 # Sets DVPND, HOSTSDB_BENCH, DVPN_GATE and DVPN_DELAYLINE; builds a release
@@ -136,8 +159,16 @@ box_ticks() {
 }
 
 # ---- the network ------------------------------------------------------------------------
+bench_wants_relay() { [[ " ${VARIANTS:-} " == *" relay-"* ]]; }
+
 bench_topology_up() {
-  netlib_init dvb
+  if bench_wants_relay; then
+    # netlib_init dvb, plus the relay account's home and its removal at exit.
+    DVJ_PREFIX=dvb DVJ_USER=dvbrelay DVJ_GATE=$DVPN_GATE
+    dvj_init
+  else
+    netlib_init dvb
+  fi
   netlib_on_exit_also bench_cgroup_remove
   NETLIB_TAIL_LINES=${NETLIB_TAIL_LINES:-12}
   ulimit -Hn "$NOFILE" 2>/dev/null || true
@@ -187,7 +218,8 @@ bench_topology_up() {
     "KexAlgorithms curve25519-sha256" "Ciphers aes128-ctr" "MACs hmac-sha2-256" \
     "MaxSessions $SSHD_MAXSESSIONS" "MaxStartups $SSHD_MAXSTARTUPS" "LogLevel INFO"
   GWB_SSHD_PID=$SSHD_PID
-  bench_cgroup_sshd "$GWB_SSHD_PID"
+  bench_cgroup dvb-sshd "$GWB_SSHD_PID"
+  SSHD_CG=$CG
   local key
   key=$(cut -d' ' -f1,2 "$SSHD_HOSTKEY_PUB")
   printf '%s %s\n[%s]:22 %s\n' "$GWB_WAN" "$key" "$GWB_WAN" "$key" >"$BD/known_hosts"
@@ -199,41 +231,89 @@ bench_topology_up() {
   wait_port srvB "$ECHO_PORT" 10 || fail "servers.py did not start"
 
   bench_write_hosts
+  if bench_wants_relay; then bench_relay_up; fi
   step "topology ready"
+}
+
+# The relay variants' part of the network (see the top of this file).
+bench_relay_up() {
+  step "relay R (namespace dvb-relay, account $DVJ_USER: dvpn-jail install --relay)"
+  ns_add relay
+  if [ ${#BENCH_WAN[@]} -gt 0 ]; then
+    wan_link gwA relay "$GWA_RWAN/24" "$RELAY_A/24" --dev-a wanr --dev-b wana --name wanr "${BENCH_WAN[@]}"
+  else
+    link gwA wanr "$GWA_RWAN/24" relay wana "$RELAY_A/24"
+  fi
+  link relay wanb "$RELAY_B/24" gwB uplink "$GWB_UPLINK/24"
+  ns_exec gwB iptables -A INPUT -i uplink -m conntrack --ctstate NEW -j DROP
+  ssh-keygen -q -t ed25519 -N '' -C "$BENCH_USER-b-gw" -f "$BD/id_b"
+  # Pinned as on gwB, for both sessions through R (A's and B's).
+  relay_jail_sshd_up relay "$BD/id_b.pub" "$BD/id_ed25519.pub" "$RELAY_PORT" \
+    "KexAlgorithms curve25519-sha256" "Ciphers aes128-ctr" "MACs hmac-sha2-256" \
+    "MaxStartups $SSHD_MAXSTARTUPS" "LogLevel INFO"
+  bench_cgroup dvb-relay "$RELAY_SSHD_PID"
+  RELAY_CG=$CG
+  local r b
+  r=$(cut -d' ' -f1,2 "$(_netlib_sshd_dir relay 22)/hostkey.pub")
+  b=$(cut -d' ' -f1,2 "$(_netlib_sshd_dir gwB 22)/hostkey.pub")
+  printf '%s %s\n[127.0.0.1]:%s %s\n' "$RELAY_A" "$r" "$RELAY_PORT" "$b" >>"$BD/known_hosts"
+  printf '%s %s\n' "$RELAY_B" "$r" >"$BD/known_hosts_b"
+  cat >"$BD/hosts-relay" <<EOF
+# dvpn bench sites, through relay R
+10.20.0.1	siteb		#!$DVJ_USER@$RELAY_A>127.0.0.1:$RELAY_PORT
+10.21.0.1	siteb-direct	#!$DVJ_USER@$RELAY_A>$BENCH_USER@127.0.0.1:$RELAY_PORT mode=direct
+EOF
+  relay_b_write_config "$BD/dvpn-b.yaml" "$BD" "$DVJ_USER@$RELAY_B:22" "$RELAY_PORT" "$B_LISTEN_PORT" \
+    "$DVPN_LOG_LEVEL" "connect_timeout: 10s"
+  NETLIB_FAIL_LOGS+=("$BD/dvpnd-b.log")
+  spawn gwB "$BD/dvpnd-b.log" "$DVPND" -c "$BD/dvpn-b.yaml" --foreground
+  B_DVPND_PID=$SPAWNED_PID
+  retry_for 15 relay_listening relay "$RELAY_PORT" || fail "gwB's dvpnd does not listen on R's 127.0.0.1:$RELAY_PORT"
 }
 
 # gwB's sshd and everything it forks (per-connection sshd, far-end nc) go into
 # a cpuacct cgroup: a per-connection sshd that exits after its parent is
 # reparented out of the process tree, but not out of the cgroup, so its CPU
 # time still counts. Without a usable cgroup, the process tree is summed.
-SSHD_CG=""
-bench_cgroup_sshd() {
+# The relay's sshd (relay variants) gets a cgroup of its own.
+SSHD_CG="" RELAY_CG="" BENCH_CGS=()
+# bench_cgroup NAME PID — PID into cpuacct cgroup NAME; its path in CG ("" if none is usable).
+bench_cgroup() {
   local cg
+  CG=""
   for cg in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/cpu,cpuacct; do
-    if [ -f "$cg/cpuacct.usage" ] && mkdir -p "$cg/dvb-sshd" 2>/dev/null &&
-      echo "$1" >"$cg/dvb-sshd/cgroup.procs" 2>/dev/null; then
-      SSHD_CG=$cg/dvb-sshd
+    if [ -f "$cg/cpuacct.usage" ] && mkdir -p "$cg/$1" 2>/dev/null &&
+      echo "$2" >"$cg/$1/cgroup.procs" 2>/dev/null; then
+      CG=$cg/$1
+      BENCH_CGS+=("$CG")
       return 0
     fi
   done
-  info "no cpuacct cgroup: gwB sshd CPU is summed over its process tree"
+  info "no cpuacct cgroup: $1's CPU is summed over its process tree"
 }
-# sshd_ticks — CPU of gwB's sshd and its children, in clock ticks.
-sshd_ticks() {
-  if [ -n "$SSHD_CG" ]; then
-    echo $(($(cat "$SSHD_CG/cpuacct.usage") * CLK_TCK / 1000000000))
+# cg_ticks CGROUP PID — CPU of the cgroup (else of PID's tree), in clock ticks.
+cg_ticks() {
+  if [ -n "$1" ]; then
+    echo $(($(cat "$1/cpuacct.usage") * CLK_TCK / 1000000000))
   else
-    tree_ticks "$GWB_SSHD_PID"
+    tree_ticks "$2"
   fi
 }
+# sshd_ticks — CPU of gwB's sshd and its children, in clock ticks.
+sshd_ticks() { cg_ticks "$SSHD_CG" "$GWB_SSHD_PID"; }
+# relay_ticks / bdvpnd_ticks — CPU of R's sshd tree and of gwB's dvpnd (0 without the relay).
+relay_ticks() { if [ -n "${RELAY_SSHD_PID:-}" ]; then cg_ticks "$RELAY_CG" "$RELAY_SSHD_PID"; else echo 0; fi; }
+bdvpnd_ticks() { if [ -n "${B_DVPND_PID:-}" ]; then ticks "$B_DVPND_PID"; else echo 0; fi; }
 bench_cgroup_remove() {
-  [ -n "$SSHD_CG" ] && [ -d "$SSHD_CG" ] || return 0
-  local i
-  for i in $(seq 50); do
-    rmdir "$SSHD_CG" 2>/dev/null && return 0
-    sleep 0.1
+  local cg i
+  for cg in "${BENCH_CGS[@]}"; do
+    for i in $(seq 50); do
+      rmdir "$cg" 2>/dev/null && break
+      sleep 0.1
+    done
+    [ -d "$cg" ] && echo "bench: could not remove cgroup $cg" >&2
   done
-  echo "bench: could not remove cgroup $SSHD_CG" >&2
+  return 0
 }
 
 bench_iperf_server_start() {
@@ -261,14 +341,15 @@ bench_write_hosts() {
 EOF
 }
 
-# bench_write_config FILE [ssh: lines...]
+# bench_write_config FILE [ssh: lines...] — gwA's dvpnd; its hosts file is
+# DVPND_HOSTS (default $BD/hosts).
 bench_write_config() {
   local f=$1 line
   shift
   {
     cat <<EOF
 listen: ["0.0.0.0:$LISTEN_PORT"]
-hosts: [$BD/hosts]
+hosts: [${DVPND_HOSTS:-$BD/hosts}]
 vpn_networks: [10.0.0.0/8]
 local_subnets: [192.168.10.0/24]
 ssh:
@@ -357,6 +438,18 @@ variant_up() {
       V_DESC="dvpnd $1 mode (REDIRECT to :$LISTEN_PORT; aes128-ctr + hmac-sha2-256 pinned by sshd)"
       [ "$1" = netcat ] && V_DESC="$V_DESC; far end: $([ "$FAR_END" = gate ] && echo "dvpn-gate (forced command, relays itself)" || echo "busybox nc")"
       ;;
+    relay-direct | relay-netcat)
+      [ -n "${B_DVPND_PID:-}" ] || fail "variant $1: no relay (VARIANTS was '${VARIANTS:-}' at topology up)"
+      ns_exec gwB iptables -I INPUT -i wan0 -j DROP
+      ! ns_exec gwA timeout 3 nc -z -w 1 "$GWB_WAN" 22 2>/dev/null || fail "variant $1: gwA reaches gwB:22 directly"
+      DVPND_HOSTS=$BD/hosts-relay bench_write_config "$BD/dvpn-relay.yaml"
+      dvpnd_up "$BD/dvpn-relay.yaml"
+      redirect_up
+      FWD_PID=$DVPND_PID
+      if [ "$1" = relay-direct ]; then T_HOST=$SRV_DIRECT_IP; else T_HOST=$SRV_NC_IP; fi
+      T_IPERF=$IPERF_PORT T_HTTP=$HTTP_PORT T_ECHO=$ECHO_PORT
+      V_DESC="dvpnd ${1#relay-} mode through relay R: gwA's session to R ($DVJ_USER, dvpn-jail relay account), inside its direct-tcpip channel to R's 127.0.0.1:$RELAY_PORT the session to gwB's sshd, forwarded by gwB's dvpnd (relay_listen); gwA-R is the WAN, R-gwB a veth; aes128-ctr + hmac-sha2-256 on both sessions"
+      ;;
     *) fail "unknown variant $1" ;;
   esac
   # One transaction first: brings up SSH sessions and shows the path works.
@@ -376,6 +469,11 @@ variant_down() {
       redirect_down
       dvpnd_down
       ;;
+    relay-direct | relay-netcat)
+      redirect_down
+      dvpnd_down
+      ns_exec gwB iptables -D INPUT -i wan0 -j DROP
+      ;;
   esac
   FWD_PID=""
   bench_assert_no_path
@@ -387,26 +485,27 @@ sshd_settled() { [ "$(tree_procs "$GWB_SSHD_PID")" -le 1 ]; }
 
 # ---- measuring ---------------------------------------------------------------------------
 # measured RUN VARIANT TEST OUTFILE CMD... — runs CMD (stdout to OUTFILE), with
-# CPU of the forwarder (FWD_PID) and of gwB's sshd tree, wall time, load
+# CPU of the forwarder (FWD_PID), of gwB's sshd tree (and with the relay, of
+# R's sshd tree and gwB's dvpnd), wall time, load
 # average and whole-box busy time before/after; appends one JSON line to
 # $RAW/records.jsonl. Sets LAST_RC.
 measured() {
   local run=$1 variant=$2 test=$3 out=$4 rc=0
   shift 4
-  local l0 t0 t1 f0=0 f1=0 s0 s1 b0 b1
+  local l0 t0 t1 f0=0 f1=0 s0 s1 r0 r1 g0 g1 b0 b1
   l0=$(load1)
   b0=$(box_ticks)
   [ -n "$FWD_PID" ] && f0=$(ticks "$FWD_PID")
-  s0=$(sshd_ticks)
+  s0=$(sshd_ticks) r0=$(relay_ticks) g0=$(bdvpnd_ticks)
   t0=$(date +%s.%N)
   "$@" >"$out" 2>"$out.err" || rc=$?
   t1=$(date +%s.%N)
   [ -n "$FWD_PID" ] && f1=$(ticks "$FWD_PID")
-  s1=$(sshd_ticks)
+  s1=$(sshd_ticks) r1=$(relay_ticks) g1=$(bdvpnd_ticks)
   b1=$(box_ticks)
   LAST_RC=$rc
-  printf '{"run":%s,"variant":"%s","test":"%s","rc":%s,"load1":%s,"t0":%s,"t1":%s,"fwd_ticks":%s,"sshd_ticks":%s,"box":[%s,%s,%s,%s],"clk_tck":%s,"out":"%s"}\n' \
-    "$run" "$variant" "$test" "$rc" "$l0" "$t0" "$t1" "$((f1 - f0))" "$((s1 - s0))" \
+  printf '{"run":%s,"variant":"%s","test":"%s","rc":%s,"load1":%s,"t0":%s,"t1":%s,"fwd_ticks":%s,"sshd_ticks":%s,"relay_ticks":%s,"bdvpnd_ticks":%s,"box":[%s,%s,%s,%s],"clk_tck":%s,"out":"%s"}\n' \
+    "$run" "$variant" "$test" "$rc" "$l0" "$t0" "$t1" "$((f1 - f0))" "$((s1 - s0))" "$((r1 - r0))" "$((g1 - g0))" \
     "${b0% *}" "${b0#* }" "${b1% *}" "${b1#* }" "$CLK_TCK" "$out" >>"$RAW/records.jsonl"
   if [ "$rc" = 0 ]; then info "$variant $test ok"; else info "$variant $test FAILED (rc $rc, see $out)"; fi
   return 0
@@ -433,7 +532,8 @@ bench_connrate() {
 
 # bench_traffic RUN VARIANT — the traffic metrics of one variant, SETTLE
 # seconds apart: iperf3 1 stream (and srvB -> hostA with BENCH_DOWNLOAD=1),
-# -P 4, CR_SEQ transactions one at a time, CR_CONC_N with CR_CONC at once.
+# -P 4 (and -P 4 -R with BENCH_DOWNLOAD4=1), CR_SEQ transactions one at a
+# time, CR_CONC_N with CR_CONC at once.
 bench_traffic() {
   local run=$1 v=$2
   bench_iperf "$run" "$v" iperf1 1
@@ -444,6 +544,10 @@ bench_traffic() {
   fi
   bench_iperf "$run" "$v" iperf4 4
   sleep "$SETTLE"
+  if [ "$BENCH_DOWNLOAD4" = 1 ]; then
+    bench_iperf "$run" "$v" iperf4r 4 -R
+    sleep "$SETTLE"
+  fi
   bench_connrate "$run" "$v" cr_seq "$CR_SEQ" 1
   sleep "$SETTLE"
   bench_connrate "$run" "$v" cr_conc "$CR_CONC_N" "$CR_CONC"

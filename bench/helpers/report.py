@@ -16,9 +16,10 @@ import os
 import statistics
 import sys
 
-VARIANTS = ["plain", "sshL", "direct", "netcat"]
+VARIANTS = ["plain", "sshL", "direct", "netcat", "relay-direct", "relay-netcat"]
 HEAD = {"plain": "plain routing", "sshL": "ssh -L (aes128-ctr)", "direct": "dvpnd direct",
-        "netcat": "dvpnd netcat"}
+        "netcat": "dvpnd netcat", "relay-direct": "dvpnd direct via relay",
+        "relay-netcat": "dvpnd netcat via relay"}
 
 
 def last_json(path):
@@ -47,12 +48,15 @@ def derive(rec):
     wall = rec.get("t1", 0) - rec.get("t0", 0)
     fwd = rec.get("fwd_ticks", 0) / clk
     sshd = rec.get("sshd_ticks", 0) / clk
+    relay = rec.get("relay_ticks", 0) / clk
+    bdvpnd = rec.get("bdvpnd_ticks", 0) / clk
     fwd_applies = rec["variant"] != "plain"
+    relay_applies = rec["variant"].startswith("relay-")
     if "box" in rec:
         b = rec["box"]
         busy, total = b[2] - b[0], b[3] - b[1]
         m["box_busy_pct"] = 100.0 * busy / total if total > 0 else None
-    if test in ("iperf1", "iperf1r", "iperf4"):
+    if test in ("iperf1", "iperf1r", "iperf4", "iperf4r"):
         j = last_json(rec["out"]) or {}
         end = j.get("end", {})
         recv = end.get("sum_received", {})
@@ -66,6 +70,8 @@ def derive(rec):
             m["fwd_s_per_gb"] = fwd / gb if fwd_applies else None
             m["sshd_s_per_gb"] = sshd / gb if fwd_applies else None
             m["fwd_pct"] = 100.0 * fwd / wall if fwd_applies and wall > 0 else None
+            m["relay_s_per_gb"] = relay / gb if relay_applies else None
+            m["bdvpnd_s_per_gb"] = bdvpnd / gb if relay_applies else None
         m["retrans"] = end.get("sum_sent", {}).get("retransmits")
     elif test in ("cr_seq", "cr_conc"):
         j = last_json(rec["out"]) or {}
@@ -81,6 +87,9 @@ def derive(rec):
             if ok and fwd_applies:
                 m["fwd_ms_per_conn"] = 1000.0 * fwd / ok
                 m["sshd_ms_per_conn"] = 1000.0 * sshd / ok
+            if ok and relay_applies:
+                m["relay_ms_per_conn"] = 1000.0 * relay / ok
+                m["bdvpnd_ms_per_conn"] = 1000.0 * bdvpnd / ok
     elif test == "hold":
         n = rec["count"]
         m["rss_idle_mib"] = rec["rss_idle_kib"] / 1024.0
@@ -122,10 +131,13 @@ ROWS = [
     ("iperf3 1 stream, Gbit/s", "iperf1", "gbps", "%.2f"),
     ("iperf3 1 stream download (-R), Gbit/s", "iperf1r", "gbps", "%.2f"),
     ("iperf3 -P 4, Gbit/s", "iperf4", "gbps", "%.2f"),
+    ("iperf3 -P 4 download (-R), Gbit/s", "iperf4r", "gbps", "%.2f"),
     ("gwA forwarder CPU s/GB, 1 stream (ssh / dvpnd)", "iperf1", "fwd_s_per_gb", "%.2f"),
     ("gwA forwarder CPU s/GB, -P 4", "iperf4", "fwd_s_per_gb", "%.2f"),
     ("gwA forwarder CPU, % of one core, -P 4", "iperf4", "fwd_pct", "%.0f"),
     ("gwB sshd (+ far nc) CPU s/GB, 1 stream", "iperf1", "sshd_s_per_gb", "%.2f"),
+    ("relay R sshd CPU s/GB, 1 stream", "iperf1", "relay_s_per_gb", "%.2f"),
+    ("gwB dvpnd (relay_listen) CPU s/GB, 1 stream", "iperf1", "bdvpnd_s_per_gb", "%.2f"),
     ("sequential: new conns/s", "cr_seq", "conns_per_s", "%.0f"),
     ("sequential: TTFB p50, ms", "cr_seq", "ttfb_p50_ms", "%.2f"),
     ("sequential: TTFB p99, ms", "cr_seq", "ttfb_p99_ms", "%.2f"),
@@ -139,6 +151,8 @@ ROWS = [
     ("20 at once: connect->close p50, ms", "cr_conc", "life_p50_ms", "%.2f"),
     ("20 at once: connect->close p99, ms", "cr_conc", "life_p99_ms", "%.2f"),
     ("20 at once: forwarder CPU ms/conn", "cr_conc", "fwd_ms_per_conn", "%.3f"),
+    ("20 at once: relay R sshd CPU ms/conn", "cr_conc", "relay_ms_per_conn", "%.3f"),
+    ("20 at once: gwB dvpnd (relay_listen) CPU ms/conn", "cr_conc", "bdvpnd_ms_per_conn", "%.3f"),
     ("held open: connections", "hold", "held", "%.0f"),
     ("held open: errors", "hold", "hold_errors", "%.0f"),
     ("held open: SSH sessions", "hold", "sessions", "%.0f"),
@@ -178,11 +192,15 @@ def read_records(outdir):
 
 def render_table(w, table, present, rows):
     """The side-by-side table: ROWS-style rows, a column per present variant,
-    then the ratios of dvpnd's variants to ssh -L and to plain routing."""
+    then the ratios of dvpnd's variants to ssh -L and to plain routing, and
+    of each relay variant to the same mode's direct path."""
     hdr = ["metric"] + [HEAD[v] for v in present]
     ratios = [(v, "sshL") for v in ("direct", "netcat") if v in present and "sshL" in present]
     ratios += [(v, "plain") for v in ("direct", "netcat") if v in present and "plain" in present]
-    hdr += ["%s ÷ %s" % (HEAD[x].replace("dvpnd ", ""), "ssh -L" if y == "sshL" else "plain") for x, y in ratios]
+    ratios += [("relay-" + v, v) for v in ("direct", "netcat") if v in present and "relay-" + v in present]
+    short = {"sshL": "ssh -L", "plain": "plain", "direct": "direct", "netcat": "netcat",
+             "relay-direct": "direct via relay", "relay-netcat": "netcat via relay"}
+    hdr += ["%s ÷ %s" % (short[x], short[y]) for x, y in ratios]
     w("| " + " | ".join(hdr) + " |")
     w("|" + "---|" * len(hdr))
     for label, test, key, f in rows:

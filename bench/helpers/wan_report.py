@@ -17,7 +17,7 @@ import sys
 sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 import report  # noqa: E402
 
-TESTS = ("iperf1", "iperf1r", "iperf4", "cr_seq", "cr_conc")
+TESTS = ("iperf1", "iperf1r", "iperf4", "iperf4r", "cr_seq", "cr_conc")
 # Throughput and latency only; each round's own table.md (report.py) has the CPU figures.
 KEYS = ("gbps", "conns_per_s", "ttfb_p50_ms", "ttfb_p99_ms", "life_p50_ms", "life_p99_ms")
 

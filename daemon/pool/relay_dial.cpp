@@ -56,8 +56,9 @@ ssh::Session::Dial relay_dial(Registry& registry, boost::asio::io_context& io, c
     if (auto ip = hostsdb::Ip::parse(path.target.host)) target.ip = *ip;
     else target.direct_host = path.target.host;
     carrier->set_target(std::move(target), nullptr);
-    registry.get(relay)->submit(
-        std::make_shared<ssh::Tunnel>(std::move(carrier), std::chrono::steady_clock::now() + connect_timeout));
+    auto tunnel = std::make_shared<ssh::Tunnel>(std::move(carrier), std::chrono::steady_clock::now() + connect_timeout);
+    tunnel->carry_session();
+    registry.get(relay)->submit(std::move(tunnel));
     return std::make_unique<ssh::ChannelTransport>(std::move(inner), relay.target.to_string(), note);
   };
 }

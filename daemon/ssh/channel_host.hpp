@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -45,6 +46,9 @@ class ChannelHost {
   // windows grow from (window_plan.hpp).
   virtual std::uint32_t window_max() const noexcept = 0;
   virtual const std::shared_ptr<window::Budget>& window_budget() const noexcept = 0;
+  // The SSH connection's smoothed round-trip time; 0 when not known (a
+  // session carried through a relay has no TCP connection of its own).
+  virtual std::chrono::microseconds path_rtt() const noexcept = 0;
   // The tunnel has work (its client became readable or writable): run its step.
   virtual void wake(const std::shared_ptr<Tunnel>& tunnel) = 0;
   // Some libssh2 calls (channel open, exec, close) return as soon as the one

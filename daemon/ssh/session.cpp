@@ -184,6 +184,7 @@ void Session::became_ready() {
   step_forward();
   auto ready = SessionEvent::of(SessionEvent::Kind::ready);
   ready.rtt = wire_.rtt();
+  if (ready.rtt) path_rtt_ = *ready.rtt;
   emit(std::move(ready));
 }
 
@@ -214,6 +215,7 @@ void Session::arm_tick() {
 void Session::report_rtt() {
   auto sample = SessionEvent::of(SessionEvent::Kind::rtt);
   sample.rtt = wire_.rtt();
+  if (sample.rtt) path_rtt_ = *sample.rtt;
   if (sample.rtt) emit(std::move(sample));
 }
 

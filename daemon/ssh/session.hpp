@@ -79,6 +79,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   std::vector<char>& scratch() noexcept override;
   bool congested() const noexcept override { return wire_.congested(); }
   std::uint32_t window_max() const noexcept override { return settings_->window_size; }
+  std::chrono::microseconds path_rtt() const noexcept override { return path_rtt_; }
   const std::shared_ptr<window::Budget>& window_budget() const noexcept override { return settings_->window_budget; }
   void wake(const std::shared_ptr<Tunnel>& tunnel) override;
   void note_partial_read() noexcept override { rescan_ = true; }
@@ -148,7 +149,8 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   bool netcat_seen_ = false;                    // only sessions that carry netcat keep spares
   unsigned spare_target_ = 0;                   // spares wanted: grows with bursts (settings' spare_channels*)
   std::vector<std::shared_ptr<Tunnel>> tunnels_;
-  double usual_open_ms_ = 0;  // moving average of how long a head open takes
+  double usual_open_ms_ = 0;
+  std::chrono::microseconds path_rtt_{0};  // the transport's, at ready and each tick; 0: not known  // moving average of how long a head open takes
   bool pump_scheduled_ = false;
   bool rescan_ = false;
 

@@ -32,6 +32,7 @@ struct SessionSettings {
   static SessionSettings from(const config::Config& cfg);
 };
 
+
 // How often a ready session wakes up: for its SSH keepalive, and often
 // enough that an idle connection is ended at most half its limit late.
 // Zero when neither is configured (no timer at all).

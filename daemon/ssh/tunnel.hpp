@@ -65,6 +65,9 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   void attach(ChannelHost& host) noexcept { host_ = &host; }
   // A session channel the session opened ahead: try_open() only starts the command.
   void take_channel(LIBSSH2_CHANNEL* channel) noexcept { channel_ = channel; }
+  // Its channel will carry another session (a relay's carrier): it opens
+  // window may grow past one channel's (window_plan.hpp, max_window).
+  void carry_session() noexcept { carrier_ = true; }
 
   // The channel is already open (a forwarded-tcpip channel the far end
   // opened, accepted by `host`): relaying starts with the next step.
@@ -139,6 +142,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   void wait_client_readable();
   void write_rest_to_client();
   void tend_window();
+  void grow_with_rate();
   void grow_window_to(std::uint32_t target);
 
   std::unique_ptr<Connection> connection_;
@@ -149,6 +153,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   State state_ = State::opening;
   bool exec_started_ = false;
   bool abandoned_ = false;
+  bool carrier_ = false;
   std::string open_error_;
   std::string open_message_;  // direct-tcpip request, kept across open retries
   Up up_;
@@ -159,6 +164,9 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   std::uint32_t window_target_ = window::floor_window;
   std::uint64_t window_charge_ = 0;
   std::uint32_t adjust_pending_ = 0;
+  // Bytes the far end sent since `epoch_start_`: its rate over a round trip.
+  Clock::time_point epoch_start_{};
+  std::uint64_t epoch_bytes_ = 0;
   Ending ending_;
 };
 

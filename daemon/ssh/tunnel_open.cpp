@@ -1,6 +1,7 @@
 // Opening a Tunnel's channel: direct-tcpip, or a session channel running the
 // far-end command (netcat mode).
 #include "errors.hpp"
+#include "settings.hpp"
 #include "tunnel.hpp"
 
 namespace dvpn::ssh {
@@ -86,6 +87,7 @@ Tunnel::OpenResult Tunnel::open_channel() {
   connection_->client().non_blocking(true, ec);
   budget_ = host_->window_budget();
   grow_window_to(window::first_target);
+  epoch_start_ = Clock::now();
   return OpenResult::opened;
 }
 

@@ -50,6 +50,7 @@ bool Tunnel::relay_down() {
     if (n > 0) {
       down_.far_sent_data = true;
       connection_->bytes_down += static_cast<std::uint64_t>(n);
+      epoch_bytes_ += static_cast<std::uint64_t>(n);
       last_active_ = Clock::now();
       if (!deliver_to_client(buf.data(), static_cast<std::size_t>(n))) return false;
       continue;
@@ -132,7 +133,7 @@ void Tunnel::tend_window() {
   if (adjust_pending_ == 0) {
     unsigned long unread = 0;
     const unsigned long left = libssh2_channel_window_read_ex(channel_, &unread, nullptr);
-    grow_window_to(window::next_target(window_target_, left, host_->window_max()));
+    grow_with_rate();
     adjust_pending_ = window::top_up(window_target_, std::uint64_t{left} + unread);
     if (adjust_pending_ == 0) return;
   }
@@ -142,6 +143,18 @@ void Tunnel::tend_window() {
   if (rc == LIBSSH2_ERROR_EAGAIN) return;
   adjust_pending_ = 0;
   if (rc < 0) channel_error(rc, "opening the window");
+}
+
+void Tunnel::grow_with_rate() {
+  const auto now = Clock::now();
+  const auto known = host_->path_rtt();
+  const auto rtt = known.count() > 0 ? known : window::assumed_rtt;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - epoch_start_);
+  if (elapsed < rtt) return;
+  grow_window_to(window::next_target(window_target_, epoch_bytes_, elapsed, rtt,
+                                     window::max_window(host_->window_max(), carrier_)));
+  epoch_start_ = now;
+  epoch_bytes_ = 0;
 }
 
 void Tunnel::grow_window_to(std::uint32_t target) {

@@ -17,9 +17,17 @@ std::uint64_t holdable(std::uint32_t target) {
 
 std::uint64_t charge(std::uint32_t target) { return holdable(std::max(target, floor_window)) - holdable(floor_window); }
 
-std::uint32_t next_target(std::uint32_t target, std::uint64_t left, std::uint32_t max) {
-  if (target >= max || left * 2 >= target) return target;
+std::uint32_t next_target(std::uint32_t target, std::uint64_t delivered, std::chrono::microseconds elapsed,
+                          std::chrono::microseconds rtt, std::uint32_t max) {
+  if (target >= max || elapsed.count() <= 0) return target;
+  // delivered / elapsed >= (target / rtt) / 2, without dividing.
+  const double rate_share = static_cast<double>(delivered) * static_cast<double>(rtt.count());
+  if (rate_share * 2 < static_cast<double>(target) * static_cast<double>(elapsed.count())) return target;
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{target} * 2, max));
+}
+
+std::uint32_t max_window(std::uint32_t window_size, bool carrier) {
+  return carrier ? window_size + window_size / 32 : window_size;
 }
 
 std::uint32_t top_up(std::uint32_t target, std::uint64_t committed) {

@@ -7,15 +7,17 @@
 // window is memory, and a client that never reads holds all of its window.
 // A channel opens with a small window (`floor_window`) that no budget is asked for,
 // asks for `first_target` once it is open, and then doubles while its client
-// keeps up and the far end uses up more than half of what it was given (the
-// window, not the path, limits the stream: the path's bandwidth-delay
-// product is larger), up to ssh.window_size, while the budget has room. A
+// keeps up and, over a round trip, the far end sends at least half of what
+// the window allows per round trip (the window, not the path, limits the
+// stream: the path's bandwidth-delay product is larger), up to
+// ssh.window_size, while the budget has room. A
 // grown window stays until the channel ends: the far end may use it at any
 // time. Memory for channel data therefore stays below about
 //     limits.buffer_budget + connections x holdable(floor_window)
 // and a new channel's open never queues behind more in-flight data than the
 // budget allows.
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -33,9 +35,18 @@ std::size_t read_size(std::uint32_t target);
 std::uint64_t holdable(std::uint32_t target);
 // What a window costs the budget: what it can hold beyond a floor window.
 std::uint64_t charge(std::uint32_t target);
-// The target after a step in which the client took every byte and the far
-// end had `left` of the window unused.
-std::uint32_t next_target(std::uint32_t target, std::uint64_t left, std::uint32_t max);
+// A round trip to measure over when the session's is not known (a session
+// carried through a relay): long enough for most paths.
+inline constexpr std::chrono::microseconds assumed_rtt{100'000};
+// The target after `elapsed` (at least a round trip, `rtt`) in which the
+// client took every byte and the far end sent `delivered`: doubled when
+// that is at least half the window-limited rate, target per round trip.
+std::uint32_t next_target(std::uint32_t target, std::uint64_t delivered, std::chrono::microseconds elapsed,
+                          std::chrono::microseconds rtt, std::uint32_t max);
+// The most a channel's window grows to: `window_size`, or for a relay's
+// carrier channel, which carries a whole session, that plus 1/32 for the
+// carried session's own packet framing and MACs.
+std::uint32_t max_window(std::uint32_t window_size, bool carrier);
 // Bytes to add to the window so that window plus unread bytes (`committed`)
 // make the target again; 0 while it is above three quarters of it.
 std::uint32_t top_up(std::uint32_t target, std::uint64_t committed);

@@ -12,8 +12,9 @@
 # 127.0.0.1:22); with RELAY_B_SIDE=ssh an OpenSSH `ssh -N -R` instead. gwA's
 # dvpnd reaches site B by the path RELAY>127.0.0.1:2201.
 #
-# Uses the topology.sh helpers (client, http_get_ok, dvpnd_start, ...) and the
-# jail tests' lib.sh for the relay account; namespaces and user PREFIX-*
+# Uses the topology.sh helpers (client, http_get_ok, dvpnd_start, ...), the
+# jail tests' lib.sh and lib/relay.sh (shared with bench/wan's relay variants)
+# for the relay account and B's dvpnd; namespaces and user PREFIX-*
 # (GW_PREFIX, default dvy), the relay account PREFIXrelay.
 RELAY_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=topology.sh
@@ -22,6 +23,8 @@ DVPN_SOURCE_ROOT=${DVPN_SOURCE_ROOT:-$(cd "$RELAY_HERE/../../.." && pwd)}
 DVPN_BUILD_ROOT=${DVPN_BUILD_ROOT:-$DVPN_SOURCE_ROOT/build}
 # shellcheck source=../jail/lib.sh
 . "$RELAY_HERE/../jail/lib.sh"
+# shellcheck source=../lib/relay.sh
+. "$RELAY_HERE/../lib/relay.sh"
 
 RELAY_A=198.51.100.2 RELAY_B=203.0.113.2 GWA_WAN=198.51.100.1 GWB_UPLINK=203.0.113.1
 RELAY_PORT=2201
@@ -56,16 +59,8 @@ relay_assert_no_path() {
 
 # The relay's sshd with the jailed relay account; B's key listens, A's dials.
 relay_sshd_up() {
-  sshd_start relay 22 "$DVJ_USER" /nonexistent/authorized_keys "Include $DVJ_BASE/sshd_config.d/*.conf"
-  RELAY_SSHD_CONFIG=$(dirname "$(sshd_log relay 22)")/sshd_config
-  DVJ_SSHD_NS=relay
-  DVJ_OPTS=(--jail "$DVJ_JAIL" --user "$DVJ_USER" --sshd-config "$RELAY_SSHD_CONFIG" --gate "$DVJ_GATE"
-    --reload "kill -HUP $SSHD_PID" --dropin "$DVJ_BASE/sshd_config.d/dvpn-jail-$DVJ_USER.conf")
-  NETLIB_FAIL_LOGS+=("$(sshd_log relay 22)")
-  dvj_install --relay
   ssh-keygen -q -t ed25519 -N '' -C "$NETLIB_PREFIX-b-gw" -f "$GW_DIR/id_b"
-  dvj_jail authorize-relay "$GW_DIR/id_b.pub" --site b --listen "$RELAY_PORT" >/dev/null
-  dvj_jail authorize-relay "$GW_DIR/id_ed25519.pub" --site a --dial "$RELAY_PORT" >/dev/null
+  relay_jail_sshd_up relay "$GW_DIR/id_b.pub" "$GW_DIR/id_ed25519.pub" "$RELAY_PORT"
 }
 
 # restart_relay_sshd — the relay's sshd and every session it had are gone, then it comes back.
@@ -119,26 +114,8 @@ EOF
 # gwB's dvpnd: no sites, only the relay_listen entry.
 relay_b_config() {
   DVPND_B_CONF=$GW_DIR/dvpn-b.yaml
-  : >"$GW_DIR/hosts-b"
-  cat >"$DVPND_B_CONF" <<EOF
-listen: ["127.0.0.1:$B_LISTEN_PORT"]
-hosts: [$GW_DIR/hosts-b]
-vpn_networks: [10.0.0.0/8]
-local_subnets: [10.20.0.0/24]
-ssh:
-  identity: $GW_DIR/id_b
-  known_hosts: $GW_DIR/known_hosts_b
-  connect_timeout: ${CONNECT_TIMEOUT_S}s
-  keepalive: 2s
-relay_listen:
-  - relay: $DVJ_USER@$RELAY_B:22
-    port: $RELAY_PORT
-    to: 127.0.0.1:22
-log:
-  level: debug
-control_socket: $GW_DIR/control-b.sock
-run_as: ""
-EOF
+  relay_b_write_config "$DVPND_B_CONF" "$GW_DIR" "$DVJ_USER@$RELAY_B:22" "$RELAY_PORT" "$B_LISTEN_PORT" debug \
+    "connect_timeout: ${CONNECT_TIMEOUT_S}s" "keepalive: 2s"
 }
 
 # relay_b_ssh_start — OpenSSH on gwB listens on the relay's port (B's key); PID in $B_PID.
@@ -166,7 +143,7 @@ relay_b_up() {
   relay_wait_listen 15 || fail "gwB does not listen on the relay's 127.0.0.1:$RELAY_PORT"
 }
 
-_relay_listens() { [ -n "$(ns_exec relay ss -ltnH "( sport = :$RELAY_PORT )")" ]; }
+_relay_listens() { relay_listening relay "$RELAY_PORT"; }
 # relay_wait_listen SECONDS — the relay listens on 127.0.0.1:RELAY_PORT within SECONDS.
 relay_wait_listen() { retry_for "$1" _relay_listens; }
 

@@ -22,14 +22,32 @@ TEST_CASE("a floor window costs the budget nothing, and a bigger one what it can
   CHECK(holdable(4u << 20) == (4u << 20) + 64 * 1024);
 }
 
-TEST_CASE("a window doubles only when the far end used more than half of it, up to the maximum") {
+TEST_CASE("a window doubles when the far end sends at least half its window per round trip, up to the maximum") {
+  using us = std::chrono::microseconds;
   const std::uint32_t max = 4u << 20;
-  CHECK(next_target(256 * 1024, 10 * 1024, max) == 512 * 1024);    // nearly all used: the window limits
-  CHECK(next_target(256 * 1024, 128 * 1024, max) == 256 * 1024);   // half left: the path or the sender limits
-  CHECK(next_target(256 * 1024, 200 * 1024, max) == 256 * 1024);
-  CHECK(next_target(3u << 20, 0, max) == max);                     // capped, not doubled past it
-  CHECK(next_target(max, 0, max) == max);
-  CHECK(next_target(8u << 20, 0, max) == 8u << 20);                // never shrunk by the policy
+  const us rtt{50'000};
+  // One window per round trip: the window limits the stream.
+  CHECK(next_target(256 * 1024, 256 * 1024, rtt, rtt, max) == 512 * 1024);
+  // Half of it, measured over two round trips: still the window's doing.
+  CHECK(next_target(256 * 1024, 256 * 1024, 2 * rtt, rtt, max) == 512 * 1024);
+  // Less than half per round trip: the path or the sender limits.
+  CHECK(next_target(256 * 1024, 100 * 1024, rtt, rtt, max) == 256 * 1024);
+  // A LAN: 0.1 ms round trips, 1 MB in 10 ms is far below 256 KiB per 0.1 ms.
+  CHECK(next_target(256 * 1024, 1'000'000, us{10'000}, us{100}, max) == 256 * 1024);
+  CHECK(next_target(3u << 20, 4u << 20, rtt, rtt, max) == max);  // capped, not doubled past it
+  CHECK(next_target(max, max, rtt, rtt, max) == max);
+  CHECK(next_target(8u << 20, 8u << 20, rtt, rtt, max) == 8u << 20);  // never shrunk by the policy
+  CHECK(next_target(256 * 1024, 256 * 1024, us{0}, rtt, max) == 256 * 1024);
+}
+
+TEST_CASE("a relay's carrier may grow past one channel's window by the carried packets' framing") {
+  CHECK(max_window(4u << 20, false) == 4u << 20);
+  CHECK(max_window(4u << 20, true) == (4u << 20) + (128u << 10));
+  // Per 32 KiB of carried data at most 4 (length) + 1 (padding length) + 255
+  // (padding) + 64 (MAC) + 9 (message, channel, length) bytes of framing.
+  constexpr std::uint64_t per_packet = 4 + 1 + 255 + 64 + 9;
+  for (std::uint32_t size : {32u << 10, 1u << 20, 4u << 20, 16u << 20})
+    CHECK(max_window(size, true) >= size + size / (32 * 1024) * per_packet);
 }
 
 TEST_CASE("a window is topped up once it falls below three quarters of the target") {
