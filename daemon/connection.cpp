@@ -68,6 +68,7 @@ std::string Connection::site_text() const {
 }
 
 void Connection::channel_opened() {
+  opened_.store(true, std::memory_order_release);
   metrics_->channel_opened(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
 }
 

@@ -64,6 +64,8 @@ class Connection {
   std::string site_text() const;
   // Its channel is open: counts accept-to-open in the metrics.
   void channel_opened();
+  // It had a channel open at some point (thread-safe: a probe's timer asks).
+  bool channel_was_opened() const noexcept { return opened_.load(std::memory_order_acquire); }
 
   std::uint64_t bytes_up = 0;    // client -> far end
   std::uint64_t bytes_down = 0;  // far end -> client
@@ -88,6 +90,7 @@ class Connection {
   std::string original_dst_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool finished_ = false;
+  std::atomic<bool> opened_{false};
   bool site_counted_ = false;  // metrics' connection_started was called
   std::function<void(Ending&)> on_finish_;
 };

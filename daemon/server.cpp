@@ -54,7 +54,7 @@ boost::asio::ip::tcp::endpoint listen_endpoint(const char* key, const std::strin
 Server::Server(config::Config cfg, hostsdb::RouteTablePtr table)
     : cfg_(std::move(cfg)), table_(std::move(table)), signals_(io_), drain_timer_(io_) {
   auto settings = std::make_shared<const ssh::SessionSettings>(ssh::SessionSettings::from(cfg_));
-  gateways_ = std::make_unique<pool::Registry>(io_, settings, limits_from(cfg_));
+  gateways_ = std::make_unique<pool::Registry>(io_, settings, limits_from(cfg_), cfg_.ssh.probe_interval);
   for (const auto& entry : cfg_.relay_listen)
     relay_listeners_.push_back(
         std::make_shared<RelayListener>(io_, endpoint_with_defaults(cfg_, entry.relay), entry, settings));
@@ -91,19 +91,26 @@ StatusSnapshot Server::snapshot() {
                                   .last_error = s.last_error,
                                   .error_age = age(s.last_error_at)});
   }
-  // One line per site: sites sharing an endpoint share its pool, and one
-  // that never carried traffic has none (idle).
+  // One line per site: sites sharing a path share its pool, and one that
+  // never carried traffic has none (idle).
   std::unordered_map<std::string, const pool::Stats*> by_endpoint;
   for (const auto& g : snap.gateways) by_endpoint[g.endpoint] = &g;
   const auto counts = metrics_->sites();
   const auto now = pool::Clock::now();
   for (const auto& site : table->sites()) {
     std::string name = site.name.empty() ? site.origin : site.name;  // as Connection::site_text
-    const std::string path = first_path_of(cfg_, site).to_string();
+    // The path new connections take now, and the health of its pool.
+    const auto paths = paths_of(cfg_, site);
+    const auto route = gateways_->route(name, paths);
+    const std::string path = paths[route.index].to_string();
     const auto pool = by_endpoint.find(path);
     const auto count = counts.find(name);
-    snap.site_health.push_back(site_health(std::move(name), path, count == counts.end() ? 0 : count->second.active,
-                                           pool == by_endpoint.end() ? nullptr : pool->second, now));
+    SiteHealth health = site_health(std::move(name), path, count == counts.end() ? 0 : count->second.active,
+                                     pool == by_endpoint.end() ? nullptr : pool->second, now);
+    health.path_number = route.index + 1;
+    health.path_count = paths.size();
+    health.path_why = route.why;
+    snap.site_health.push_back(std::move(health));
   }
   return snap;
 }
@@ -177,12 +184,11 @@ void Server::on_accepted(tcp::socket socket, const tcp::endpoint& peer) {
     return;
   }
   net::set_no_delay(fd);
-  // The first of the site's paths that is not failing; a path that fails
-  // while connections wait hands them to the next one (pool::Registry).
-  auto pool = gateways_->pool_for(target->paths);
+  // The first of the site's paths neither failing nor unhealthy; a path that
+  // fails while connections wait hands them to the next one (pool::Registry).
   connection->set_target(std::move(*target), std::move(table));
   auto deadline = std::chrono::steady_clock::now() + cfg_.ssh.connect_timeout;
-  pool->submit(std::make_shared<ssh::Tunnel>(std::move(connection), deadline));
+  gateways_->submit(std::make_shared<ssh::Tunnel>(std::move(connection), deadline));
 }
 
 void Server::reload_hosts(const char* why) {

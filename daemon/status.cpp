@@ -111,6 +111,10 @@ std::string site_line(const SiteHealth& health, std::size_t site_width, std::siz
   line += "  conns " + std::to_string(health.connections);
   if (health.state == SiteHealth::State::up && health.up_for) line += "  up " + age_text(*health.up_for);
   if (health.state == SiteHealth::State::idle) line += "  no session needed yet";
+  if (health.path_count > 1) {
+    line += "  path " + std::to_string(health.path_number) + " of " + std::to_string(health.path_count);
+    if (!health.path_why.empty()) line += " (" + health.path_why + ")";
+  }
   return line + error_text(health.last_error, health.error_age);
 }
 
@@ -157,7 +161,8 @@ std::string status_json(const StatusSnapshot& snapshot) {
         << ",\"rtt_us\":" << (h.rtt ? std::to_string(h.rtt->count()) : "null")
         << ",\"connections\":" << h.connections << ",\"up_for_ms\":" << json_ms(h.up_for)
         << ",\"last_error\":" << json_string(h.last_error) << ",\"last_error_age_ms\":" << json_ms(h.error_age)
-        << "}";
+        << ",\"path_number\":" << h.path_number << ",\"path_count\":" << h.path_count
+        << ",\"path_why\":" << json_string(h.path_why) << "}";
   }
   out << "],\"relay_listen\":[";
   for (std::size_t i = 0; i < snapshot.relay_listens.size(); ++i) {

@@ -19,9 +19,13 @@ struct SiteHealth {
   // and no failure (a site that never carried traffic has no pool yet).
   enum class State { up, connecting, down, idle };
   std::string site;  // its name, or FILE:LINE for an unnamed one
-  // How it is reached: today its SSH endpoint (user@host:port); free text, so
-  // a fallback or a relay can say so later.
+  // How it is reached now: the path new connections take (user@host:port,
+  // or relay>target), number `path_number` of its `path_count` paths, and
+  // why not the ones before it ("path 1 unhealthy: ...", pool::Registry::route).
   std::string path;
+  std::size_t path_number = 1;
+  std::size_t path_count = 1;
+  std::string path_why;
   State state = State::idle;
   std::uint64_t connections = 0;  // the site's connections accepted and not yet ended
   std::optional<std::chrono::microseconds> rtt;
@@ -43,6 +47,8 @@ std::string age_text(std::chrono::milliseconds age);
 std::string rtt_text(std::chrono::microseconds rtt);
 // One site's line, its name and path padded to the given widths:
 //   "siteb  up    dvpn@198.51.100.2:22  rtt 0.42ms  conns 3  up 2h3m"
+// and for a site with several paths, which one and why:
+//   "... up 5s  path 2 of 2 (path 1 unhealthy: far end cannot reach ...)"
 std::string site_line(const SiteHealth& health, std::size_t site_width = 0, std::size_t path_width = 0);
 
 // One relay_listen item: this gateway listening on a relay's loopback port.

@@ -83,8 +83,15 @@ SshPath with_defaults(const config::Config& cfg, const hostsdb::Path& path) {
 
 }  // namespace
 
-SshPath first_path_of(const config::Config& cfg, const hostsdb::Site& site) {
-  return with_defaults(cfg, site.paths.front());
+std::vector<SshPath> paths_of(const config::Config& cfg, const hostsdb::Site& site) {
+  std::vector<SshPath> paths;
+  paths.reserve(site.paths.size());
+  for (const auto& path : site.paths) {
+    SshPath resolved = with_defaults(cfg, path);
+    // "gw" and "dvpn@gw:22" are one path once the defaults are filled in.
+    if (std::find(paths.begin(), paths.end(), resolved) == paths.end()) paths.push_back(std::move(resolved));
+  }
+  return paths;
 }
 
 std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::RouteTable& table,
@@ -95,13 +102,7 @@ std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::R
   target.ip = ip;
   target.port = port;
   target.site = site;
-  target.paths.reserve(site->paths.size());
-  for (const auto& path : site->paths) {
-    SshPath resolved = with_defaults(cfg, path);
-    // "gw" and "dvpn@gw:22" are one path once the defaults are filled in.
-    if (std::find(target.paths.begin(), target.paths.end(), resolved) == target.paths.end())
-      target.paths.push_back(std::move(resolved));
-  }
+  target.paths = paths_of(cfg, *site);
   if (!target.paths.empty()) target.endpoint = target.paths.front().target;
   target.mode = site->mode.value_or(cfg.ssh.mode);
   if (target.mode == hostsdb::Mode::netcat) target.command = far_command(cfg.ssh.command, ip, port);

@@ -57,8 +57,8 @@ std::string far_command(const std::string& pattern, const hostsdb::Ip& ip, const
 SshEndpoint endpoint_with_defaults(const config::Config& cfg, const hostsdb::Endpoint& endpoint);
 // A site's SSH endpoint with the config's defaults filled in.
 SshEndpoint endpoint_of(const config::Config& cfg, const hostsdb::Site& site);
-// Its first path likewise: the pool its connections go to (Target::paths.front()).
-SshPath first_path_of(const config::Config& cfg, const hostsdb::Site& site);
+// All its paths likewise, in order, equal ones once (Target::paths).
+std::vector<SshPath> paths_of(const config::Config& cfg, const hostsdb::Site& site);
 
 // Resolves a destination against the table; nullopt if no site serves it.
 std::optional<Target> resolve_target(const config::Config& cfg, const hostsdb::RouteTable& table,

@@ -216,6 +216,7 @@ void read_ssh(const Field& field, SshConfig& ssh) {
              ssh.max_sessions_per_gateway = static_cast<unsigned>(read_integer(v, 1, 1000));
            }},
           {"idle_timeout", [&](const Field& v) { ssh.idle_timeout = read_duration(v, 1ms, 24h); }},
+          {"probe_interval", [&](const Field& v) { ssh.probe_interval = read_duration(v, 100ms, 1h); }},
           {"window_size",
            [&](const Field& v) {
              ssh.window_size = static_cast<std::uint32_t>(detail::read_size(v, 32u << 10, 16u << 20));

@@ -36,6 +36,9 @@ struct SshConfig {
   unsigned max_direct_channels_per_session = 2000; // direct-tcpip channels
   unsigned max_sessions_per_gateway = 8;
   Duration idle_timeout = std::chrono::seconds(60);
+  // Sites with several paths: how often the path in use, and an unhealthy
+  // one before it, is probed (dvpnd(8), FAILURES).
+  Duration probe_interval = std::chrono::seconds(30);
   std::uint32_t window_size = 4u << 20;            // the most one channel's window grows to
 };
 

@@ -30,8 +30,8 @@ EndpointPool::EndpointPool(boost::asio::io_context& io, SshPath key,
       retry_timer_(strand_),
       probe_timer_(strand_) {}
 
-void EndpointPool::submit(std::shared_ptr<ssh::Tunnel> tunnel) {
-  stat_connections_.fetch_add(1, std::memory_order_relaxed);
+void EndpointPool::submit(std::shared_ptr<ssh::Tunnel> tunnel, bool probe) {
+  if (!probe) stat_connections_.fetch_add(1, std::memory_order_relaxed);
   boost::asio::post(strand_, [self = shared_from_this(), tunnel = std::move(tunnel)]() mutable {
     self->waiting_.push_back(std::move(tunnel));
     self->dispatch();

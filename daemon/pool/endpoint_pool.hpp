@@ -55,8 +55,9 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   EndpointPool(boost::asio::io_context& io, SshPath key, std::shared_ptr<const ssh::SessionSettings> settings,
                Limits limits, ssh::Session::Dial dial = {});
 
-  // Carries the tunnel's connection, or resets it (thread-safe).
-  void submit(std::shared_ptr<ssh::Tunnel> tunnel);
+  // Carries the tunnel's connection, or resets it (thread-safe). A probe's
+  // (probe.hpp) is not counted among the connections the pool carried.
+  void submit(std::shared_ptr<ssh::Tunnel> tunnel, bool probe = false);
   // Resets everything (daemon shutdown).
   void shutdown(const std::string& why);
   // Its last handshake failed and no session is ready: a site's later paths are tried first.

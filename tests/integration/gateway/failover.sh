@@ -15,10 +15,6 @@ dst=$SRVB_DIRECT_IP
 path1="$GW_USER@$GWB_WAN:22"
 path2="$GW_USER@[$GWB_WAN6]:22"
 
-status_json() { ns_exec gwA timeout 5 "$DVPND" -c "$DVPND_CONF" --status --json; }
-# connections_via ENDPOINT — connections the pool of ENDPOINT has carried.
-connections_via() { status_json | jq -r --arg e "$1" '[.gateways[] | select(.endpoint == $e) | .connections] | add // 0'; }
-
 step "path 1 down: new TCP connections to gwB's IPv4 sshd dropped"
 ns_exec gwB iptables -A INPUT -p tcp -d "$GWB_WAN" --dport 22 -m conntrack --ctstate NEW -j DROP
 hosts_drop failover.hosts "10.21.0.1	sitefo	#!$path1,$path2	subnet=$dst/32	mode=direct"

@@ -12,7 +12,9 @@
 # LAN (gateway_topology_up asserts it). gwB and gwC run sshd for a test user
 # whose authorized_keys holds a fresh client key; srvB and srvC run
 # tools/testserver.py. 10.30.0.0/24 and 10.31.0.0/24 are in no site at start
-# (the reload tests add them). Everything lives in namespaces PREFIX-* (netlib).
+# (the reload tests add them). gwc_to_siteb_up links gwC to gwB too
+# (10.40.0.2/30 lanb - 10.40.0.1/30 lanc), a second way into site B.
+# Everything lives in namespaces PREFIX-* (netlib).
 #
 # Knobs, set before gateway_topology_up (arrays of lines):
 #   GW_SSHD_B_EXTRA / GW_SSHD_C_EXTRA  extra sshd_config lines (they win over defaults)
@@ -289,6 +291,34 @@ siteb_endpoint() {
   sed -i "s|^10\.20\.0\.1\t\(.*\)#!$GWB_WAN\$|10.20.0.1\t\1#!$1|" "$GW_HOSTS"
   grep -q "#!$1\$" "$GW_HOSTS" || fail "setup: siteb's endpoint not replaced in $GW_HOSTS"
   gw_known_hosts_lines "$(_netlib_sshd_dir gwB 22)/hostkey.pub" "$1" >>"$GW_DIR/known_hosts"
+}
+
+# status_json — dvpnd --status --json.
+status_json() { ns_exec gwA timeout 5 "$DVPND" -c "$DVPND_CONF" --status --json; }
+# connections_via ENDPOINT — connections the pool of ENDPOINT has carried.
+connections_via() { status_json | jq -r --arg e "$1" '[.gateways[] | select(.endpoint == $e) | .connections] | add // 0'; }
+# site_status SITE FIELD — one field of SITE's site_health entry (path_number, path_why, ...).
+site_status() { status_json | jq -r --arg s "$1" --arg f "$2" '.site_health[] | select(.site == $s) | .[$f]'; }
+# site_on_path SITE N — SITE's new connections take its path N now.
+site_on_path() { [ "$(site_status "$1" path_number)" = "$2" ]; }
+
+# gwc_to_siteb_up — gwC reaches site B's LAN (10.20.0.0/15) too, through a
+# link to gwB, which forwards: a second far end for site B, whose route a
+# test can take away (gwc_to_siteb) while its sshd goes on authenticating.
+gwc_to_siteb_up() {
+  link gwC lanb 10.40.0.2/30 gwB lanc 10.40.0.1/30
+  ns_exec gwB sysctl -qw net.ipv4.ip_forward=1
+  gwc_to_siteb repair
+}
+
+# gwc_to_siteb break|repair — gwC's route to site B: an "unreachable" route
+# (connect() fails at once with No route to host), or via gwB.
+gwc_to_siteb() {
+  case $1 in
+    break) ns_exec gwC ip route replace unreachable 10.20.0.0/15 ;;
+    repair) ns_exec gwC ip route replace 10.20.0.0/15 via 10.40.0.1 ;;
+    *) fail "gwc_to_siteb: break or repair, not $1" ;;
+  esac
 }
 
 # hosts_append LINE — appends a line to the hosts file (as an editor's >> would).

@@ -33,6 +33,7 @@ inline void check_defaults(const Config& c) {
   CHECK(c.ssh.max_direct_channels_per_session == 2000);
   CHECK(c.ssh.max_sessions_per_gateway == 8);
   CHECK(c.ssh.idle_timeout == std::chrono::seconds(60));
+  CHECK(c.ssh.probe_interval == std::chrono::seconds(30));
   CHECK(c.ssh.window_size == 4u << 20);
   CHECK(c.max_connections == 20000);
   CHECK(c.shutdown_grace == std::chrono::seconds(10));

@@ -104,6 +104,7 @@ TEST_CASE("the full fixture sets every key") {
   CHECK(c.ssh.max_direct_channels_per_session == 500);
   CHECK(c.ssh.max_sessions_per_gateway == 4);
   CHECK(c.ssh.idle_timeout == 5min);
+  CHECK(c.ssh.probe_interval == 10s);
   CHECK(c.ssh.window_size == 256u << 10);
   CHECK(c.max_connections == 5000);
   CHECK(c.shutdown_grace == 30s);
@@ -134,8 +135,8 @@ TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
       "listen", "hosts", "site_prefix", "vpn_networks", "local_subnets", "ssh", "user", "port",
       "identity", "known_hosts", "host_key_policy", "mode", "command", "connect_timeout", "keepalive",
       "max_channels_per_session", "max_direct_channels_per_session", "max_sessions_per_gateway",
-      "idle_timeout", "window_size", "limits", "max_connections", "shutdown_grace", "client_keepalive",
-      "buffer_budget",
+      "idle_timeout", "probe_interval", "window_size", "limits", "max_connections", "shutdown_grace",
+      "client_keepalive", "buffer_budget",
       "log", "level",
       "target", "control_socket", "metrics_listen", "run_as", "relay_listen"};
   for (const auto& key : keys) {

@@ -169,7 +169,7 @@ TEST_CASE("unknown keys are errors at the key, listing the keys allowed there") 
   CHECK(error_of("ssh:\n  user: dvpn\n  usr: x\n") ==
         "t.yaml:3:3: unknown key \"ssh.usr\", expected one of user, port, identity, known_hosts, "
         "host_key_policy, mode, command, connect_timeout, keepalive, max_channels_per_session, "
-        "max_direct_channels_per_session, max_sessions_per_gateway, idle_timeout, window_size");
+        "max_direct_channels_per_session, max_sessions_per_gateway, idle_timeout, probe_interval, window_size");
   CHECK(error_of("log: {level: info, colour: yes}\n") ==
         "t.yaml:1:20: unknown key \"log.colour\", expected one of level, target");
   CHECK(error_of("limits:\n    max_conns: 5\n") ==
@@ -290,6 +290,8 @@ TEST_CASE("bad durations") {
         "t.yaml:1:24: ssh.connect_timeout is 61m, out of range, expected a duration from 1ms to 1h");
   CHECK(error_of("ssh: {idle_timeout: 25h}\n") ==
         "t.yaml:1:21: ssh.idle_timeout is 25h, out of range, expected a duration from 1ms to 24h");
+  CHECK(error_of("ssh: {probe_interval: 50ms}\n") ==
+        "t.yaml:1:23: ssh.probe_interval is 50ms, out of range, expected a duration from 100ms to 1h");
   CHECK(error_of("limits: {shutdown_grace: 2h}\n") ==
         "t.yaml:1:26: limits.shutdown_grace is 2h, out of range, expected a duration from 0s to 1h");
   CHECK(error_of("ssh: {keepalive: 1500ms}\n") ==

@@ -114,11 +114,30 @@ TEST_CASE("status text leads with the site lines; JSON carries them in site_heal
   const std::string json = status_json(snap);
   CHECK(json.find("\"sites\":2,") != std::string::npos);
   CHECK(json.find("\"site_health\":[{\"site\":\"siteb\",\"state\":\"up\",\"path\":\"dvpn@198.51.100.2:22\","
-                  "\"rtt_us\":1500,\"connections\":1,\"up_for_ms\":5000,\"last_error\":\"\",\"last_error_age_ms\":null},"
+                  "\"rtt_us\":1500,\"connections\":1,\"up_for_ms\":5000,\"last_error\":\"\",\"last_error_age_ms\":null,"
+                  "\"path_number\":1,\"path_count\":1,\"path_why\":\"\"},"
                   "{\"site\":\"site-long\",\"state\":\"idle\",\"path\":\"u@[fd00::3]:22\",\"rtt_us\":null,"
-                  "\"connections\":0,\"up_for_ms\":null,\"last_error\":\"\",\"last_error_age_ms\":null}],") !=
+                  "\"connections\":0,\"up_for_ms\":null,\"last_error\":\"\",\"last_error_age_ms\":null,"
+                  "\"path_number\":1,\"path_count\":1,\"path_why\":\"\"}],") !=
         std::string::npos);
   CHECK(json.find("\"gateways\":[{\"endpoint\":\"dvpn@198.51.100.2:22\"") != std::string::npos);
+}
+
+TEST_CASE("a site with several paths names the one in use and why not the ones before it") {
+  auto s = stats_of(1, 1);
+  s.endpoint = "dvpn@198.51.100.2:22";
+  s.up_since = t0 - 5s;
+  auto h = site_health("sitehu", s.endpoint, 0, &s, t0);
+  h.path_count = 2;
+  CHECK(site_line(h) == "sitehu  up    dvpn@198.51.100.2:22  rtt -  conns 0  up 5s  path 1 of 2");
+  h.path_number = 2;
+  h.path_why = "path 1 unhealthy: far end cannot reach 10.21.0.2 port 80: Channel open failure (connect failed)";
+  CHECK(site_line(h) == "sitehu  up    dvpn@198.51.100.2:22  rtt -  conns 0  up 5s  path 2 of 2 (path 1 unhealthy: "
+                        "far end cannot reach 10.21.0.2 port 80: Channel open failure (connect failed))");
+  StatusSnapshot snap;
+  snap.site_health.push_back(h);
+  CHECK(status_json(snap).find("\"path_number\":2,\"path_count\":2,\"path_why\":\"path 1 unhealthy: far end") !=
+        std::string::npos);
 }
 
 TEST_CASE("a site's active connections: started and not yet ended") {

@@ -85,8 +85,8 @@ TEST_CASE("resolve_target lists every path in order, defaults filled in on relay
   CHECK(natted->paths[0].to_string() == "dvpn@relay.example.net:22>u@[::1]:2202");
   CHECK(natted->paths[1].to_string() == "dvpn@gw4:22");
   CHECK(natted->endpoint.to_string() == "u@[::1]:2202");
-  // The status view finds a site's pool by its first path.
-  CHECK(dvpn::first_path_of(cfg, *natted->site) == natted->paths[0]);
+  // The status view finds the pool of the path in use among the same paths.
+  CHECK(dvpn::paths_of(cfg, *natted->site) == natted->paths);
 
   // Paths that are equal once the defaults are filled in are kept once.
   auto same = dvpn::resolve_target(cfg, table, *Ip::parse("10.0.5.7"), 80);
