@@ -70,13 +70,8 @@ info "$(grep -m1 -E "$DIED" "$DVPND_LOG" | sed 's/^dvpnd: //')"
 pass "the session on the dead $X ended $dead_ms ms after it went dead"
 
 step "the next session looks $NAME up again and goes to $Y"
-t=$(now_ms)
-expect_rc 0 "GET via $NAME after the change" http_get_ok "$SRVB_IP"
-ms=$(($(now_ms) - t))
 # A new session and a GET; trying X first would take connect_timeout at least.
-[ "$ms" -lt $((CONNECT_TIMEOUT_S * 1000)) ] ||
-  fail "took ${ms} ms (connect_timeout ${CONNECT_TIMEOUT_S}s): was the old address tried first?"
-pass "served in ${ms} ms"
+get_within "$SRVB_IP" $((CONNECT_TIMEOUT_S * 1000)) "connect_timeout ${CONNECT_TIMEOUT_S}s: was the old address tried first?"
 [ "$(sshd_conns_on "$Y")" -ge 1 ] || fail "gwB's sshd logged no connection on $Y"
 [ "$(gwb_established_on "$Y")" -ge 1 ] || fail "no established SSH connection on $Y:22 at gwB"
 pass "gwB's sshd: $(grep -m1 -E "Connection from .* on ${Y//./\\.} port 22" "$(sshd_log gwB 22)" | sed 's/^.*Connection/Connection/')"
