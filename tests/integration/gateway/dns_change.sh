@@ -34,6 +34,8 @@ sshd_conns_on() {
 }
 # gwb_established_on ADDR — gwB's established sshd sockets on ADDR:22.
 gwb_established_on() { ns_exec gwB ss -tnH state established "( src $1 and sport = :22 )" | wc -l; }
+# no_session_to ADDR — gwA holds no SSH connection to ADDR:22 (every session on it has ended).
+no_session_to() { [ -z "$(ns_exec gwA ss -tnH "( dst $1 and dport = :22 )")" ]; }
 # syns_to_x — SYNs to X:22 gwB has dropped since the renumbering.
 syns_to_x() { ns_exec gwB iptables -nvxL INPUT | awk -v x="$X" '$3 == "DROP" && $9 == x && /tcp dpt:22 flags:/ {print $1}'; }
 
@@ -68,6 +70,9 @@ retry_for $((DEAD_BOUND_S + 10)) dvpnd_log_has "$DIED" ||
 dead_ms=$(($(now_ms) - t_dead))
 info "$(grep -m1 -E "$DIED" "$DVPND_LOG" | sed 's/^dvpnd: //')"
 pass "the session on the dead $X ended $dead_ms ms after it went dead"
+# The first GET's burst may have started a second session on X; it dies the
+# same way a moment later, and a GET it took would be reset with it.
+retry_for $((DEAD_BOUND_S + 10)) no_session_to "$X" || fail "gwA still has a session on the dead $X"
 
 step "the next session looks $NAME up again and goes to $Y"
 # A new session and a GET; trying X first would take connect_timeout at least.
