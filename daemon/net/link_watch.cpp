@@ -96,21 +96,42 @@ void LinkWatcher::drain() {
   }
 }
 
+// The first message of a burst is acted on at once (a session whose address
+// just went is dead now, a backoff after an address came is pointless now);
+// what follows within the burst is coalesced into one more call once it is
+// quiet, or each max_delay while it is not.
 void LinkWatcher::note(const LinkChange& change) {
-  pending_ |= change;
   const auto now = std::chrono::steady_clock::now();
-  if (!burst_started_) burst_started_ = now;
-  const auto due = std::min(now + quiet, *burst_started_ + max_delay);
-  quiet_timer_.expires_at(due);
+  if (!burst_started_) {
+    burst_started_ = now;
+    fire(change);
+  } else {
+    pending_ |= change;
+  }
+  quiet_timer_.expires_at(std::min(now + quiet, *burst_started_ + max_delay));
   quiet_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) fire();
+    if (!ec) on_quiet();
   });
 }
 
-void LinkWatcher::fire() {
+void LinkWatcher::on_quiet() {
+  if (!pending_.any()) {
+    burst_started_.reset();  // nothing since the last call: the burst is over
+    return;
+  }
   const LinkChange change = pending_;
   pending_ = {};
-  burst_started_.reset();
+  // Still within a burst: the next messages coalesce again, and the burst
+  // ends only once a quiet period brings nothing.
+  burst_started_ = std::chrono::steady_clock::now();
+  quiet_timer_.expires_after(quiet);
+  quiet_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_quiet();
+  });
+  fire(change);
+}
+
+void LinkWatcher::fire(const LinkChange& change) {
   DVPN_LOG(debug) << "network changed (" << (change.gained ? "gained" : "") << (change.gained && change.lost ? ", " : "")
                   << (change.lost ? "lost" : "") << "): checking sessions";
   on_change_(change);
