@@ -44,6 +44,21 @@ void RelayListener::stop() {
   });
 }
 
+void RelayListener::network_changed(bool gained) {
+  boost::asio::post(strand_, [self = shared_from_this(), gained] {
+    if (self->stopped_) return;
+    if (self->session_) {
+      self->session_->check_local_address();
+      return;
+    }
+    if (!gained) return;
+    // No session: failed() armed the retry timer; retry now instead.
+    self->backoff_ = std::chrono::milliseconds{0};
+    self->retry_timer_.cancel();
+    self->connect();
+  });
+}
+
 RelayListener::Status RelayListener::status() const {
   std::lock_guard lock(mu_);
   return status_;

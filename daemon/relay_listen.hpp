@@ -46,6 +46,10 @@ class RelayListener : public std::enable_shared_from_this<RelayListener> {
                 std::shared_ptr<const ssh::SessionSettings> settings);
   void start();
   void stop();
+  // The host's network changed (net::LinkWatcher): the session ends now if
+  // its address went away; with `gained`, a reconnect waiting out its
+  // backoff starts at once and the backoff starts over. Thread-safe.
+  void network_changed(bool gained);
   Status status() const;  // thread-safe
 
  private:

@@ -205,6 +205,14 @@ void Server::reload_hosts(const char* why) {
   table_.store(std::move(table));
 }
 
+// Posted onward: each pool and relay listener acts on its own strand, each
+// session on its own.
+void Server::network_changed(const net::LinkChange& change) {
+  if (stopping_) return;
+  gateways_->for_each([&change](pool::EndpointPool& g) { g.network_changed(change.gained); });
+  for (auto& relay : relay_listeners_) relay->network_changed(change.gained);
+}
+
 void Server::wait_signals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
@@ -255,6 +263,7 @@ int Server::run() {
   wait_signals();
   watcher_ = std::make_unique<HostsWatcher>(io_, cfg_.hosts,
                                             [this] { reload_hosts("file change"); });
+  link_watcher_ = std::make_unique<net::LinkWatcher>(io_, [this](const net::LinkChange& change) { network_changed(change); });
   for (auto& listener : acceptors_) accept_next(*listener);
   for (auto& relay : relay_listeners_) relay->start();
   DVPN_LOG(info) << "dvpnd " << DVPN_VERSION << " listening on " << cfg_.listen.size() << " addresses, "

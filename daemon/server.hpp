@@ -23,6 +23,7 @@
 #include "hosts_watch.hpp"
 #include "metrics/http.hpp"
 #include "metrics/registry.hpp"
+#include "net/link_watch.hpp"
 #include "route_table.hpp"
 
 namespace dvpn {
@@ -43,6 +44,7 @@ class Server {
   void accept_next(Listener& listener);
   void on_accepted(tcp::socket socket, const tcp::endpoint& peer);
   void reload_hosts(const char* why);
+  void network_changed(const net::LinkChange& change);
   void wait_signals();
   void begin_shutdown();
   void check_drained();
@@ -65,6 +67,7 @@ class Server {
   };
   std::vector<std::unique_ptr<Listener>> acceptors_;
   std::unique_ptr<HostsWatcher> watcher_;
+  std::unique_ptr<net::LinkWatcher> link_watcher_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<metrics::HttpServer> metrics_http_;
   boost::asio::signal_set signals_;

@@ -303,6 +303,18 @@ void EndpointPool::shutdown(const std::string& why) {
   });
 }
 
+void EndpointPool::network_changed(bool gained) {
+  boost::asio::post(strand_, [self = shared_from_this(), gained] {
+    for (auto& [id, live] : self->sessions_) live.session->check_local_address();
+    if (!gained) return;
+    self->ledger_.network_changed();
+    // Not dispatch() with nothing waiting: it would open a session for a
+    // pool that closed its last one for idleness.
+    if (!self->waiting_.empty()) self->dispatch();
+    else self->arm_probe();  // a failing path kept probing: probe now
+  });
+}
+
 Stats EndpointPool::stats() const {
   Stats s;
   s.endpoint = key_.to_string();

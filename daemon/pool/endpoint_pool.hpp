@@ -60,6 +60,10 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   void submit(std::shared_ptr<ssh::Tunnel> tunnel, bool probe = false);
   // Resets everything (daemon shutdown).
   void shutdown(const std::string& why);
+  // The host's network changed (net::LinkWatcher): sessions whose address
+  // went away end now; with `gained`, the handshake backoff is over, so a
+  // connection waiting or the next one gets a handshake at once. Thread-safe.
+  void network_changed(bool gained);
   // Its last handshake failed and no session is ready: a site's later paths are tried first.
   bool failing() const noexcept { return failing_now_.load(std::memory_order_relaxed); }
   // A connection went to a later path because this one is failing: keep

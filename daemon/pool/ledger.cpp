@@ -101,6 +101,11 @@ void Ledger::refusal_pause_over() {
     if (slot.exec_cap == 0u) slot.exec_cap.reset();
 }
 
+void Ledger::network_changed() {
+  backoff_ = Duration{0};
+  retry_after_ = {};
+}
+
 bool Ledger::has_room(const Slot& slot, Mode mode) const {
   if (mode == Mode::direct) return slot.direct < limits_.direct_channels_per_session;
   return slot.exec < std::min(limits_.exec_channels_per_session, slot.exec_cap.value_or(~0u));

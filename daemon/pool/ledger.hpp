@@ -53,6 +53,11 @@ class Ledger {
   void channel_released(SessionId id, Mode mode);
   // The pause after a refusal is over: try the far end's slots again.
   void refusal_pause_over();
+  // The host gained an address, route or link: what the failed handshakes
+  // taught is stale (the network may be back), so the next one may start at
+  // once and a failure backs off from 1 s again. The next session still
+  // counts as a reconnect.
+  void network_changed();
 
   // --- questions ---
   // The ready session with room for a channel of `mode`: fewest opens in

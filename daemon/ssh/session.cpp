@@ -8,6 +8,7 @@
 #include "errors.hpp"
 #include "host_keys.hpp"
 #include "log.hpp"
+#include "net/local_address.hpp"
 #include "tcp_dialer.hpp"
 #include "tunnel.hpp"
 #include "yaml_reader.hpp"  // format_duration
@@ -246,6 +247,17 @@ void Session::close_idle() {
 
 void Session::abort(const std::string& why) {
   boost::asio::post(strand_, [self = shared_from_this(), why] { self->fail(why); });
+}
+
+void Session::check_local_address() {
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    // From the handshake on, the wire has the socket; a dial in progress
+    // has none yet and is bounded by connect_timeout.
+    const State state = self->state_;
+    if (state == State::idle || state == State::connecting || state == State::closing || state == State::dead) return;
+    if (auto gone = net::vanished_local_address(self->wire_.descriptor()))
+      self->fail("local address " + *gone + " went away");
+  });
 }
 
 void Session::fail(const std::string& why) {

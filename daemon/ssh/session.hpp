@@ -55,6 +55,10 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   void close_idle();
   // Resets every connection and drops the session (daemon shutdown).
   void abort(const std::string& why);
+  // The host's addresses changed (net::LinkWatcher): if this session's own
+  // address is gone, it is dead now, as if its keepalive had found it so
+  // (its connections get an RST). Thread-safe.
+  void check_local_address();
 
   // Remote forwarding (relay_listen, a site behind NAT): once ready, asks the
   // far end to listen on host:port (tcpip-forward) and hands every

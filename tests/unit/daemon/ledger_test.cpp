@@ -191,6 +191,26 @@ TEST_CASE("failed handshakes back off, doubling to 30 s; a ready session resets 
   CHECK_FALSE(ledger.failed_since_ready());
 }
 
+TEST_CASE("a network change ends the backoff; the next failure backs off from 1 s again") {
+  Ledger ledger(small_limits());
+  auto now = Clock::now();
+  for (dvpn::pool::SessionId id = 1; id <= 4; ++id) {
+    ledger.session_started(id);
+    ledger.session_ended(id, false, now);
+    now += ledger.backoff() + Duration{1};
+  }
+  CHECK(ledger.backoff() == Duration{8000});
+  now -= Duration{2};  // still backing off
+  CHECK_FALSE(ledger.want_session(1, now));
+  ledger.network_changed();
+  CHECK_FALSE(ledger.backing_off(now));
+  CHECK(ledger.want_session(1, now));
+  CHECK(ledger.failed_since_ready());  // the next session is still a reconnect
+  ledger.session_started(5);
+  ledger.session_ended(5, false, now);
+  CHECK(ledger.backoff() == Duration{1000});
+}
+
 TEST_CASE("a burst starts several handshakes at once, one per few waiting connections") {
   Limits limits = small_limits();
   limits.sessions = 8;
