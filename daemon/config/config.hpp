@@ -34,7 +34,7 @@ struct SshConfig {
   Duration keepalive = std::chrono::seconds(15);
   unsigned max_channels_per_session = 10;          // exec (netcat) channels
   unsigned max_direct_channels_per_session = 2000; // direct-tcpip channels
-  unsigned max_sessions_per_gateway = 8;
+  unsigned max_sessions_per_gateway = 16;
   Duration idle_timeout = std::chrono::seconds(60);
   // Sites with several paths: how often the path in use, and an unhealthy
   // one before it, is probed (dvpnd(8), FAILURES).

@@ -26,7 +26,7 @@ using ssh::OpenOutcome;
 struct Limits {
   unsigned exec_channels_per_session = 10;
   unsigned direct_channels_per_session = 2000;
-  unsigned sessions = 8;
+  unsigned sessions = 16;
   unsigned spread_sessions = 2;  // sessions opened early so busy channels use every core
   Duration idle_timeout{60000};
   Duration connect_timeout{5000};

@@ -31,7 +31,7 @@ inline void check_defaults(const Config& c) {
   CHECK(c.ssh.keepalive == std::chrono::seconds(15));
   CHECK(c.ssh.max_channels_per_session == 10);
   CHECK(c.ssh.max_direct_channels_per_session == 2000);
-  CHECK(c.ssh.max_sessions_per_gateway == 8);
+  CHECK(c.ssh.max_sessions_per_gateway == 16);
   CHECK(c.ssh.idle_timeout == std::chrono::seconds(60));
   CHECK(c.ssh.probe_interval == std::chrono::seconds(30));
   CHECK(c.ssh.window_size == 4u << 20);
