@@ -167,18 +167,26 @@ EOF
 }
 
 gw_write_config() {
-  local line
   DVPND_CONF=$GW_DIR/dvpn.yaml
+  gw_write_config_to "$DVPND_CONF" "$GW_HOSTS" "192.168.10.0/24, fd00:a::/64" \
+    "$GW_DIR/id_ed25519" "$GW_DIR/known_hosts" "$GW_DIR/control.sock"
+}
+
+# gw_write_config_to FILE HOSTS LOCAL_SUBNETS IDENTITY KNOWN_HOSTS CONTROL —
+# a dialing gateway's dvpnd config; a second dialing site (relay_topology.sh)
+# differs from gwA only in these.
+gw_write_config_to() {
+  local file=$1 hosts=$2 subnets=$3 identity=$4 known=$5 control=$6 line
   {
     cat <<EOF
 listen: ["0.0.0.0:$LISTEN_PORT", "[::]:$LISTEN_PORT"]
-hosts: [$GW_HOSTS, $GW_HOSTS_D]
+hosts: [$hosts, $GW_HOSTS_D]
 vpn_networks: [10.0.0.0/8, fd00::/8]
-local_subnets: [192.168.10.0/24, fd00:a::/64]
+local_subnets: [$subnets]
 ssh:
   user: $GW_USER
-  identity: $GW_DIR/id_ed25519
-  known_hosts: $GW_DIR/known_hosts
+  identity: $identity
+  known_hosts: $known
   command: "busybox nc {host} {port}"
   connect_timeout: ${CONNECT_TIMEOUT_S}s
 EOF
@@ -186,11 +194,11 @@ EOF
     cat <<EOF
 log:
   level: debug
-control_socket: $GW_DIR/control.sock
+control_socket: $control
 run_as: ""
 EOF
     for line in "${GW_CONFIG_EXTRA[@]}"; do echo "$line"; done
-  } >"$DVPND_CONF"
+  } >"$file"
 }
 
 # OpenSSH client config for checks by hand: ssh -F $GW_DIR/ssh_config gwB|gwC
@@ -213,12 +221,17 @@ Host *
 EOF
 }
 
-# REDIRECT what hostA sends to the VPN networks to dvpnd. Stand-in for
-# `firewall/dvpn-firewall apply` (which also covers gwA's own traffic).
+# redirect_rules_up [NS LAN] — REDIRECT what NS's lan0 (LAN, default gwA's
+# 192.168.10.0/24) sends to the VPN networks to dvpnd. Stand-in for
+# `firewall/dvpn-firewall apply` (which also covers the gateway's own traffic).
+# The IPv6 rules are gwA's only: no other dialing site has IPv6 on its LAN.
+# shellcheck disable=SC2120 # NS and LAN are optional: gwA's by default
 redirect_rules_up() {
-  ns_exec gwA iptables -t nat -A PREROUTING -i lan0 -p tcp -d 192.168.10.0/24 -j RETURN
-  ns_exec gwA iptables -t nat -A PREROUTING -i lan0 -p tcp -d 10.0.0.0/8 \
+  local ns=${1:-gwA} lan=${2:-192.168.10.0/24}
+  ns_exec "$ns" iptables -t nat -A PREROUTING -i lan0 -p tcp -d "$lan" -j RETURN
+  ns_exec "$ns" iptables -t nat -A PREROUTING -i lan0 -p tcp -d 10.0.0.0/8 \
     -j REDIRECT --to-ports "$LISTEN_PORT"
+  [ "$ns" = gwA ] || return 0
   ns_exec gwA ip6tables -t nat -A PREROUTING -i lan0 -p tcp -d fd00:a::/64 -j RETURN
   ns_exec gwA ip6tables -t nat -A PREROUTING -i lan0 -p tcp -d fd00::/8 \
     -j REDIRECT --to-ports "$LISTEN_PORT"
@@ -227,11 +240,16 @@ redirect_rules_up() {
 # ---- dvpnd ---------------------------------------------------------------------------
 dvpnd_start() {
   DVPND_LOG=$GW_DIR/dvpnd.log
-  NETLIB_FAIL_LOGS+=("$DVPND_LOG")
-  spawn gwA "$DVPND_LOG" "$DVPND" -c "$DVPND_CONF" --foreground
+  dvpnd_start_in gwA "$DVPND_CONF" "$DVPND_LOG"
   DVPND_PID=$SPAWNED_PID
-  wait_port gwA "$LISTEN_PORT" 10 || fail "dvpnd did not listen on $LISTEN_PORT"
-  _netlib_alive "$DVPND_PID" || fail "dvpnd exited at startup"
+}
+
+# dvpnd_start_in NS CONF LOG — a dvpnd in NS that listens on LISTEN_PORT; PID in $SPAWNED_PID.
+dvpnd_start_in() {
+  NETLIB_FAIL_LOGS+=("$3")
+  spawn "$1" "$3" "$DVPND" -c "$2" --foreground
+  wait_port "$1" "$LISTEN_PORT" 10 || fail "dvpnd in $1 did not listen on $LISTEN_PORT"
+  _netlib_alive "$SPAWNED_PID" || fail "dvpnd in $1 exited at startup"
 }
 
 dvpnd_stop() { stop_pid "$DVPND_PID"; }
@@ -260,11 +278,15 @@ gateway_topology_up() {
 }
 
 # ---- helpers for the tests ---------------------------------------------------------
-# client TIMEOUT_S ARGS... — tools/tcpclient.py in hostA, killed after TIMEOUT_S.
+# The namespace the clients run in: hostA, unless a test runs them from
+# another dialing site's LAN (relay_topology.sh's from_site).
+GW_CLIENT_NS=hostA
+
+# client TIMEOUT_S ARGS... — tools/tcpclient.py in $GW_CLIENT_NS, killed after TIMEOUT_S.
 client() {
   local t=$1
   shift
-  ns_exec hostA timeout "$t" "$PY" "$GW_TOOLS/tcpclient.py" "$@"
+  ns_exec "$GW_CLIENT_NS" timeout "$t" "$PY" "$GW_TOOLS/tcpclient.py" "$@"
 }
 
 # http_get_ok DST — one GET of the known file through dvpnd, body checked.
@@ -350,12 +372,12 @@ half_close_checks() {
 # ---- background clients ----------------------------------------------------------------
 declare -A BG_PIDS=()
 
-# client_bg NAME TIMEOUT_S ARGS... — tcpclient.py in hostA in the background,
+# client_bg NAME TIMEOUT_S ARGS... — tcpclient.py in $GW_CLIENT_NS in the background,
 # output in $GW_DIR/NAME.log; collect it with bg_finish NAME.
 client_bg() {
   local name=$1 t=$2
   shift 2
-  spawn hostA "$GW_DIR/$name.log" timeout "$t" "$PY" "$GW_TOOLS/tcpclient.py" "$@"
+  spawn "$GW_CLIENT_NS" "$GW_DIR/$name.log" timeout "$t" "$PY" "$GW_TOOLS/tcpclient.py" "$@"
   BG_PIDS[$name]=$SPAWNED_PID
 }
 
