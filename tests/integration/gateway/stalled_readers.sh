@@ -10,7 +10,8 @@
 # one read kept back, libssh2's own per-channel state), 20 GETs at once
 # meanwhile are each served within 2 s, and a 16 MiB transfer in both
 # directions still runs, SHA-exact. Every stalled connection is still open
-# at the end (a slow reader is not an error).
+# at the end (a slow reader is not an error). Under AddressSanitizer RSS is
+# not compared (its allocator quarantines and pads memory); the rest is.
 set -euo pipefail
 GW_CONFIG_EXTRA=("limits: {buffer_budget: 8MiB}")
 # shellcheck source=topology.sh
@@ -46,12 +47,18 @@ expect_rc 0 "20 GETs at once" client 30 get "$dst" "$HTTP_PORT" --path "$GW_HTTP
 expect_rc 0 "16 MiB each way, SHA-exact" client 60 bulk "$dst" "$BULK_PORT" --send 16MiB --recv 16MiB
 
 step "dvpnd's memory stays within the budget"
-now=$(rss_kib)
-grown=$((now - base))
-limit=$((BUDGET_KIB + STALLED * PER_CLIENT_KIB))
-info "dvpnd RSS after: $now KiB, grown by $grown KiB ($((grown / STALLED)) KiB a stalled client); limit $limit KiB"
-[ "$grown" -le "$limit" ] || fail "RSS grew by $grown KiB, above budget + $STALLED x $PER_CLIENT_KIB KiB ($limit KiB)"
-pass "RSS grew by $grown KiB for $STALLED stalled clients (limit $limit KiB)"
+if ldd "$DVPND" | grep -q libasan; then
+  # ASan's allocator keeps freed memory in quarantine and pads every block,
+  # so RSS says nothing about what dvpnd holds; the normal build's run checks it.
+  info "RSS not compared: dvpnd runs under AddressSanitizer (RSS grew by $(($(rss_kib) - base)) KiB)"
+else
+  now=$(rss_kib)
+  grown=$((now - base))
+  limit=$((BUDGET_KIB + STALLED * PER_CLIENT_KIB))
+  info "dvpnd RSS after: $now KiB, grown by $grown KiB ($((grown / STALLED)) KiB a stalled client); limit $limit KiB"
+  [ "$grown" -le "$limit" ] || fail "RSS grew by $grown KiB, above budget + $STALLED x $PER_CLIENT_KIB KiB ($limit KiB)"
+  pass "RSS grew by $grown KiB for $STALLED stalled clients (limit $limit KiB)"
+fi
 
 step "every stalled connection is still open"
 touch "$GW_DIR/stall.go"
