@@ -216,8 +216,9 @@ void Session::arm_tick() {
 void Session::report_rtt() {
   auto sample = SessionEvent::of(SessionEvent::Kind::rtt);
   sample.rtt = wire_.rtt();
-  if (sample.rtt) path_rtt_ = *sample.rtt;
-  if (sample.rtt) emit(std::move(sample));
+  if (!sample.rtt) return;
+  path_rtt_ = *sample.rtt;
+  emit(std::move(sample));
 }
 
 void Session::end_idle_tunnels() {

@@ -153,8 +153,8 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   bool netcat_seen_ = false;                    // only sessions that carry netcat keep spares
   unsigned spare_target_ = 0;                   // spares wanted: grows with bursts (settings' spare_channels*)
   std::vector<std::shared_ptr<Tunnel>> tunnels_;
-  double usual_open_ms_ = 0;
-  std::chrono::microseconds path_rtt_{0};  // the transport's, at ready and each tick; 0: not known  // moving average of how long a head open takes
+  double usual_open_ms_ = 0;               // moving average of how long a head open takes
+  std::chrono::microseconds path_rtt_{0};  // the transport's, at ready and each tick; 0: not known
   bool pump_scheduled_ = false;
   bool rescan_ = false;
 

@@ -65,7 +65,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   void attach(ChannelHost& host) noexcept { host_ = &host; }
   // A session channel the session opened ahead: try_open() only starts the command.
   void take_channel(LIBSSH2_CHANNEL* channel) noexcept { channel_ = channel; }
-  // Its channel will carry another session (a relay's carrier): it opens
+  // Its channel will carry another session (a relay's carrier): its receive
   // window may grow past one channel's (window_plan.hpp, max_window).
   void carry_session() noexcept { carrier_ = true; }
 

@@ -1,7 +1,6 @@
 // Opening a Tunnel's channel: direct-tcpip, or a session channel running the
 // far-end command (netcat mode).
 #include "errors.hpp"
-#include "settings.hpp"
 #include "tunnel.hpp"
 
 namespace dvpn::ssh {
