@@ -122,6 +122,12 @@ std::optional<SessionId> Ledger::pick(Mode mode) const {
     if (!best || busier(*best, slot)) best = &slot;
   }
   if (!best) return std::nullopt;
+  // A direct open queued behind another on its session waits a round trip
+  // for each one ahead of it. Held in the pool instead, it goes to whichever
+  // session finishes an open first (each such end dispatches again), or to
+  // a session that becomes ready meanwhile. Netcat opens are not held: a
+  // session's spare channels take several at once.
+  if (mode == Mode::direct && best->opening > 0) return std::nullopt;
   return best->id;
 }
 
@@ -144,7 +150,8 @@ bool Ledger::want_session(std::size_t connections_waiting, Clock::time_point now
   // connection finds a ready session instead of paying the handshake.
   if (slots_.empty()) return true;
   // Spread busy channels over a few sessions: each session runs on one
-  // thread at a time, so one session per core lets busy streams use them all.
+  // thread at a time (one per core lets busy streams use them all), and each
+  // is a TCP connection with its own window and loss recovery.
   bool all_busy = std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready && s.exec + s.direct > 0; });
   return all_busy && slots_.size() < limits_.spread_sessions;
 }

@@ -27,7 +27,10 @@ struct Limits {
   unsigned exec_channels_per_session = 10;
   unsigned direct_channels_per_session = 2000;
   unsigned sessions = 16;
-  unsigned spread_sessions = 2;  // sessions opened early so busy channels use every core
+  // While every session carries a channel, another one is opened ahead, up
+  // to this many: the next connection gets a TCP connection (and, on the
+  // far end, an sshd) of its own, so bulk streams do not share one.
+  unsigned spread_sessions = 4;
   Duration idle_timeout{60000};
   Duration connect_timeout{5000};
 };
@@ -61,7 +64,9 @@ class Ledger {
 
   // --- questions ---
   // The ready session with room for a channel of `mode`: fewest opens in
-  // flight first (libssh2 1.10 opens one at a time per session), then fewest channels.
+  // flight first (libssh2 1.10 opens one at a time per session), then fewest
+  // channels. None for a direct open while every such session has an open in
+  // flight: the connection waits for the first of them to finish.
   std::optional<SessionId> pick(Mode mode) const;
   // Another handshake: for connections waiting (several handshakes at once
   // for a burst: one per few waiting connections, at most a few in flight,

@@ -80,11 +80,16 @@ TEST_CASE("a channel counts from assignment until its open fails or it is releas
 
 TEST_CASE("limits per session and per mode") {
   Ledger ledger = with_ready_session();
-  ledger.channel_assigned(1, Mode::netcat);
-  ledger.channel_assigned(1, Mode::netcat);
+  for (int i = 0; i < 2; ++i) {
+    ledger.channel_assigned(1, Mode::netcat);
+    ledger.open_finished(1, Mode::netcat, OpenOutcome::opened);
+  }
   CHECK_FALSE(ledger.pick(Mode::netcat));   // exec limit 2 reached
   CHECK(ledger.pick(Mode::direct) == 1u);   // direct channels are counted apart
-  for (int i = 0; i < 3; ++i) ledger.channel_assigned(1, Mode::direct);
+  for (int i = 0; i < 3; ++i) {
+    ledger.channel_assigned(1, Mode::direct);
+    ledger.open_finished(1, Mode::direct, OpenOutcome::opened);
+  }
   CHECK_FALSE(ledger.pick(Mode::direct));
   ledger.channel_released(1, Mode::direct);
   CHECK(ledger.pick(Mode::direct) == 1u);
@@ -152,6 +157,24 @@ TEST_CASE("opens spread: fewest in flight first, then fewest channels") {
   CHECK(ledger.pick(Mode::direct) == 2u);  // 2 has more channels but no open in flight
   ledger.open_finished(1, Mode::direct, OpenOutcome::opened);
   CHECK(ledger.pick(Mode::direct) == 1u);  // now equal on opens: 1 has fewer channels
+}
+
+TEST_CASE("a direct open waits in the pool while every session has one in flight; netcat does not") {
+  Limits limits = small_limits();
+  limits.exec_channels_per_session = 10;
+  limits.sessions = 4;
+  Ledger ledger(limits);
+  ledger.session_started(1);
+  ledger.session_ready(1);
+  ledger.session_started(2);
+  ledger.session_ready(2);
+  ledger.channel_assigned(1, Mode::direct);
+  ledger.channel_assigned(2, Mode::direct);
+  CHECK_FALSE(ledger.pick(Mode::direct));  // it would queue a round trip behind either
+  CHECK(ledger.pick(Mode::netcat));        // a spare channel may take it at once
+  CHECK(ledger.want_session(1, Clock::now()));  // the one waiting calls for another session
+  ledger.open_finished(2, Mode::direct, OpenOutcome::opened);
+  CHECK(ledger.pick(Mode::direct) == 2u);  // the first session to finish an open takes it
 }
 
 TEST_CASE("another session: for waiting connections, queued opens, or busy channels") {
