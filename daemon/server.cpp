@@ -34,6 +34,7 @@ pool::Limits limits_from(const config::Config& cfg) {
   limits.sessions = cfg.ssh.max_sessions_per_gateway;
   limits.spread_sessions =
       std::min(cfg.ssh.max_sessions_per_gateway, std::max(spread_streams, std::thread::hardware_concurrency()));
+  limits.warm_sessions = std::min(cfg.ssh.warm_sessions, cfg.ssh.max_sessions_per_gateway);
   limits.idle_timeout = cfg.ssh.idle_timeout;
   limits.connect_timeout = cfg.ssh.connect_timeout;
   return limits;

@@ -215,6 +215,8 @@ void read_ssh(const Field& field, SshConfig& ssh) {
            [&](const Field& v) {
              ssh.max_sessions_per_gateway = static_cast<unsigned>(read_integer(v, 1, 1000));
            }},
+          {"warm_sessions",
+           [&](const Field& v) { ssh.warm_sessions = static_cast<unsigned>(read_integer(v, 0, 1000)); }},
           {"idle_timeout", [&](const Field& v) { ssh.idle_timeout = read_duration(v, 1ms, 24h); }},
           {"probe_interval", [&](const Field& v) { ssh.probe_interval = read_duration(v, 100ms, 1h); }},
           {"window_size",

@@ -35,6 +35,9 @@ struct SshConfig {
   unsigned max_channels_per_session = 10;          // exec (netcat) channels
   unsigned max_direct_channels_per_session = 2000; // direct-tcpip channels
   unsigned max_sessions_per_gateway = 16;
+  // Sessions kept ready to a gateway while it carries a connection, for
+  // bursts of new ones (dvpn.yaml(5)); 0: only as many as the load calls for.
+  unsigned warm_sessions = 0;
   Duration idle_timeout = std::chrono::seconds(60);
   // Sites with several paths: how often the path in use, and an unhealthy
   // one before it, is probed (dvpnd(8), FAILURES).

@@ -38,17 +38,21 @@ void EndpointPool::submit(std::shared_ptr<ssh::Tunnel> tunnel, bool probe) {
   });
 }
 
+void EndpointPool::assign(SessionId id, std::shared_ptr<ssh::Tunnel> tunnel) {
+  ledger_.channel_assigned(id, tunnel->mode());
+  Live& live = sessions_.at(id);
+  if (live.idle_timer) live.idle_timer->cancel();
+  tunnel->restart_deadline(limits_.connect_timeout);
+  live.session->adopt(std::move(tunnel));
+}
+
 void EndpointPool::dispatch() {
   while (!waiting_.empty()) {
-    std::shared_ptr<ssh::Tunnel> tunnel = waiting_.front();
-    const auto id = ledger_.pick(tunnel->mode());
+    const auto id = ledger_.pick(waiting_.front()->mode());
     if (!id) break;
+    auto tunnel = std::move(waiting_.front());
     waiting_.pop_front();
-    ledger_.channel_assigned(*id, tunnel->mode());
-    Live& live = sessions_.at(*id);
-    if (live.idle_timer) live.idle_timer->cancel();
-    tunnel->restart_deadline(limits_.connect_timeout);
-    live.session->adopt(std::move(tunnel));
+    assign(*id, std::move(tunnel));
   }
   const auto now = Clock::now();
   while (ledger_.want_session(waiting_.size(), now)) start_session();
@@ -114,6 +118,7 @@ void EndpointPool::on_event(ssh::SessionEvent event) {
       return;
     case Kind::ended: on_ended(event); break;
     case Kind::open_finished: on_open_finished(std::move(event)); break;
+    case Kind::open_slow: ledger_.open_slow(event.session); break;
     case Kind::channel_released:
       stat_up_.fetch_add(event.bytes_up, std::memory_order_relaxed);
       stat_down_.fetch_add(event.bytes_down, std::memory_order_relaxed);
@@ -249,6 +254,13 @@ void EndpointPool::on_wait_timer() {
   while (!waiting_.empty() && waiting_.front()->deadline() <= now) {
     auto tunnel = std::move(waiting_.front());
     waiting_.pop_front();
+    // Held back only while every session's open was in flight (a far end
+    // slow to connect to its destinations): it queues on one now, as plain
+    // routing would keep retrying its SYN.
+    if (const auto id = ledger_.pick(tunnel->mode(), true)) {
+      assign(*id, std::move(tunnel));
+      continue;
+    }
     // No session on this path within connect_timeout: its site's next path, if any.
     if (endpoint_down && fallback_ && fallback_(tunnel)) continue;
     tunnel->reject(endpoint_down ? "gateway-unreachable: no SSH session to " + key_.to_string() + " within connect_timeout"
@@ -273,6 +285,10 @@ void EndpointPool::arm_idle_timer(SessionId id) {
   live.idle_timer->expires_after(limits_.idle_timeout);
   live.idle_timer->async_wait([self = shared_from_this(), id](const boost::system::error_code& ec) {
     if (ec || !self->ledger_.idle(id)) return;
+    if (self->ledger_.keep_warm(id)) {
+      self->arm_idle_timer(id);
+      return;
+    }
     auto session = self->sessions_.at(id).session;
     self->ledger_.session_closed_idle(id);
     self->sessions_.erase(id);

@@ -91,6 +91,7 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   void on_released(SessionId id, Mode mode);
 
   void dispatch();
+  void assign(SessionId id, std::shared_ptr<ssh::Tunnel> tunnel);  // to that ready session, which opens its channel
   void start_session();
   void reject_waiting(const std::string& reason);
   // The path failed with nothing left: its waiting connections try their next path, or are reset.

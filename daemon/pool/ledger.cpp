@@ -89,6 +89,10 @@ Ledger::AfterOpen Ledger::open_finished(SessionId id, Mode mode, OpenOutcome out
   return after;
 }
 
+void Ledger::open_slow(SessionId id) {
+  if (Slot* slot = find(id)) slot->stalled = true;
+}
+
 void Ledger::channel_released(SessionId id, Mode mode) {
   Slot* slot = find(id);
   if (!slot) return;
@@ -111,7 +115,7 @@ bool Ledger::has_room(const Slot& slot, Mode mode) const {
   return slot.exec < std::min(limits_.exec_channels_per_session, slot.exec_cap.value_or(~0u));
 }
 
-std::optional<SessionId> Ledger::pick(Mode mode) const {
+std::optional<SessionId> Ledger::pick(Mode mode, bool or_queue) const {
   const Slot* best = nullptr;
   auto busier = [](const Slot& a, const Slot& b) {
     if (a.opening != b.opening) return a.opening > b.opening;
@@ -127,7 +131,7 @@ std::optional<SessionId> Ledger::pick(Mode mode) const {
   // session finishes an open first (each such end dispatches again), or to
   // a session that becomes ready meanwhile. Netcat opens are not held: a
   // session's spare channels take several at once.
-  if (mode == Mode::direct && best->opening > 0) return std::nullopt;
+  if (mode == Mode::direct && best->opening > 0 && !or_queue) return std::nullopt;
   return best->id;
 }
 
@@ -145,6 +149,8 @@ bool Ledger::want_session(std::size_t connections_waiting, Clock::time_point now
   for (const auto& slot : slots_)
     if (slot.ready && slot.opening >= opens_per_session_before_spreading) queued += slot.opening - 1;
   if (queued > 0 && handshakes_ < max_handshakes && queued > handshakes_ * waiting_per_handshake) return true;
+  // In use: warm sessions come up ahead of the next burst, a few handshakes at a time.
+  if (slots_.size() < limits_.warm_sessions && handshakes_ < max_handshakes && channels() > 0) return true;
   if (handshakes_ > 0) return false;
   // With none left (a ready session died), reconnect at once: the next
   // connection finds a ready session instead of paying the handshake.
@@ -159,6 +165,10 @@ bool Ledger::want_session(std::size_t connections_waiting, Clock::time_point now
 bool Ledger::idle(SessionId id) const {
   const Slot* slot = find(id);
   return slot && slot->ready && slot->exec + slot->direct == 0;
+}
+
+bool Ledger::keep_warm(SessionId id) const {
+  return idle(id) && slots_.size() <= limits_.warm_sessions && channels() > 0;
 }
 
 unsigned Ledger::ready_sessions() const {

@@ -31,6 +31,9 @@ struct Limits {
   // to this many: the next connection gets a TCP connection (and, on the
   // far end, an sshd) of its own, so bulk streams do not share one.
   unsigned spread_sessions = 4;
+  // Sessions kept ready while any of them carries a channel: a burst of new
+  // connections finds that many opening at once (one per session per round trip).
+  unsigned warm_sessions = 0;
   Duration idle_timeout{60000};
   Duration connect_timeout{5000};
 };
@@ -53,6 +56,10 @@ class Ledger {
     bool pause_for_far_end = false;  // far end full with nothing of ours left to free: retry after a pause
   };
   AfterOpen open_finished(SessionId id, Mode mode, OpenOutcome outcome);
+  // The session's open in flight is slow or stuck: it takes no opens until
+  // that one finishes (any outcome but `moved`), and does not count against
+  // the session limit meanwhile.
+  void open_slow(SessionId id);
   void channel_released(SessionId id, Mode mode);
   // The pause after a refusal is over: try the far end's slots again.
   void refusal_pause_over();
@@ -66,8 +73,10 @@ class Ledger {
   // The ready session with room for a channel of `mode`: fewest opens in
   // flight first (libssh2 1.10 opens one at a time per session), then fewest
   // channels. None for a direct open while every such session has an open in
-  // flight: the connection waits for the first of them to finish.
-  std::optional<SessionId> pick(Mode mode) const;
+  // flight: the connection waits for the first of them to finish; unless
+  // `or_queue` (it waited connect_timeout for that): then it queues behind
+  // the open of the least busy one, with a connect_timeout of its own there.
+  std::optional<SessionId> pick(Mode mode, bool or_queue = false) const;
   // Another handshake: for connections waiting (several handshakes at once
   // for a burst: one per few waiting connections, at most a few in flight,
   // since each takes several round trips), for opens queueing up, to spread
@@ -75,6 +84,8 @@ class Ledger {
   bool want_session(std::size_t connections_waiting, Clock::time_point now) const;
   bool known(SessionId id) const { return find(id) != nullptr; }
   bool idle(SessionId id) const;  // known, ready and carrying nothing
+  // An idle session to keep past idle_timeout: the pool is in use and has no more than warm_sessions.
+  bool keep_warm(SessionId id) const;
   bool connecting() const noexcept { return handshakes_ > 0; }
   bool backing_off(Clock::time_point now) const noexcept { return now < retry_after_; }
   Duration backoff() const noexcept { return backoff_; }

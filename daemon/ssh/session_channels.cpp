@@ -75,6 +75,9 @@ void Session::on_open_deadline() {
                            .count()
                     << "ms for the far end; " << expiry.handed_back.size() << " queued opens moved to other sessions";
   }
+  // The pool holds direct opens back while this session has one in flight:
+  // tell it not to wait for this one (no new opens here until it ends).
+  if (expiry.abandon_head || expiry.head_slow) emit(SessionEvent::of(SessionEvent::Kind::open_slow));
   hand_back(std::move(expiry.handed_back));
   arm_open_deadline();
 }

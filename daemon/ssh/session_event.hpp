@@ -27,7 +27,9 @@ enum class OpenOutcome {
 
 struct SessionEvent {
   // rtt: a ready session's round-trip time, sampled on every tick.
-  enum class Kind { ready, ended, open_finished, channel_released, rtt };
+  // open_slow: the open in flight is slow or stuck; until an open_finished
+  // says it ended, the session should get no new opens.
+  enum class Kind { ready, ended, open_finished, open_slow, channel_released, rtt };
   Kind kind = Kind::ready;
   std::uint64_t session = 0;
   hostsdb::Mode mode = hostsdb::Mode::netcat;  // open_finished, channel_released

@@ -135,7 +135,7 @@ TEST_CASE("examples/dvpn.yaml documents every key with a comment") {
       "listen", "hosts", "site_prefix", "vpn_networks", "local_subnets", "ssh", "user", "port",
       "identity", "known_hosts", "host_key_policy", "mode", "command", "connect_timeout", "keepalive",
       "max_channels_per_session", "max_direct_channels_per_session", "max_sessions_per_gateway",
-      "idle_timeout", "probe_interval", "window_size", "limits", "max_connections", "shutdown_grace",
+      "warm_sessions", "idle_timeout", "probe_interval", "window_size", "limits", "max_connections", "shutdown_grace",
       "client_keepalive", "buffer_budget",
       "log", "level",
       "target", "control_socket", "metrics_listen", "run_as", "relay_listen"};

@@ -64,6 +64,7 @@ ssh:
   max_channels_per_session: 64
   max_direct_channels_per_session: 100000
   max_sessions_per_gateway: 1
+  warm_sessions: 3
   idle_timeout: 2h
   window_size: 64KiB
 limits:
@@ -99,6 +100,7 @@ run_as: ""
   CHECK(c.ssh.max_channels_per_session == 64);
   CHECK(c.ssh.max_direct_channels_per_session == 100000);
   CHECK(c.ssh.max_sessions_per_gateway == 1);
+  CHECK(c.ssh.warm_sessions == 3);
   CHECK(c.ssh.idle_timeout == 2h);
   CHECK(c.ssh.window_size == 65536u);
   CHECK(c.buffer_budget == 8u << 20);
@@ -169,7 +171,7 @@ TEST_CASE("unknown keys are errors at the key, listing the keys allowed there") 
   CHECK(error_of("ssh:\n  user: dvpn\n  usr: x\n") ==
         "t.yaml:3:3: unknown key \"ssh.usr\", expected one of user, port, identity, known_hosts, "
         "host_key_policy, mode, command, connect_timeout, keepalive, max_channels_per_session, "
-        "max_direct_channels_per_session, max_sessions_per_gateway, idle_timeout, probe_interval, window_size");
+        "max_direct_channels_per_session, max_sessions_per_gateway, warm_sessions, idle_timeout, probe_interval, window_size");
   CHECK(error_of("log: {level: info, colour: yes}\n") ==
         "t.yaml:1:20: unknown key \"log.colour\", expected one of level, target");
   CHECK(error_of("limits:\n    max_conns: 5\n") ==

@@ -130,6 +130,20 @@ TEST_CASE("a stalled session takes no opens until its stuck open finishes") {
   CHECK(ledger.pick(Mode::direct) == 1u);
 }
 
+TEST_CASE("a session whose lone open turned slow takes no opens and does not count, until it finishes") {
+  Limits limits = small_limits();
+  limits.sessions = 1;
+  Ledger ledger = with_ready_session(limits);
+  const auto now = Clock::now();
+  ledger.channel_assigned(1, Mode::direct);
+  CHECK_FALSE(ledger.want_session(1, now));  // at the limit: the waiting one waits for this open
+  ledger.open_slow(1);
+  CHECK_FALSE(ledger.pick(Mode::netcat));
+  CHECK(ledger.want_session(1, now));  // the slow one does not count
+  ledger.open_finished(1, Mode::direct, OpenOutcome::opened);
+  CHECK(ledger.pick(Mode::direct) == 1u);
+}
+
 TEST_CASE("stalled sessions never let the pool exceed twice the session limit") {
   Ledger ledger(small_limits());  // sessions = 2
   for (dvpn::pool::SessionId id = 1; id <= 4; ++id) {
@@ -171,6 +185,7 @@ TEST_CASE("a direct open waits in the pool while every session has one in flight
   ledger.channel_assigned(1, Mode::direct);
   ledger.channel_assigned(2, Mode::direct);
   CHECK_FALSE(ledger.pick(Mode::direct));  // it would queue a round trip behind either
+  CHECK(ledger.pick(Mode::direct, true));  // unless it waited connect_timeout for that already
   CHECK(ledger.pick(Mode::netcat));        // a spare channel may take it at once
   CHECK(ledger.want_session(1, Clock::now()));  // the one waiting calls for another session
   ledger.open_finished(2, Mode::direct, OpenOutcome::opened);
@@ -292,4 +307,25 @@ TEST_CASE("opens queued behind others on their session call for more sessions, s
   dvpn::pool::SessionId id = 1;
   while (ledger.want_session(0, now)) ledger.session_started(++id);
   CHECK(id - 1 == 3);  // 12 queued: three handshakes (one per four)
+}
+
+TEST_CASE("warm sessions: opened ahead while the pool carries a channel, kept idle while it does") {
+  Limits limits = small_limits();
+  limits.sessions = 8;
+  limits.warm_sessions = 6;
+  Ledger ledger = with_ready_session(limits);
+  const auto now = Clock::now();
+  CHECK_FALSE(ledger.want_session(0, now));  // nothing carried: no warm sessions
+  ledger.channel_assigned(1, Mode::direct);
+  ledger.open_finished(1, Mode::direct, OpenOutcome::opened);
+  dvpn::pool::SessionId id = 1;
+  while (ledger.want_session(0, now)) ledger.session_started(++id);
+  CHECK(id - 1 == 4);  // four handshakes at a time
+  for (dvpn::pool::SessionId s = 2; s <= id; ++s) ledger.session_ready(s);
+  while (ledger.want_session(0, now)) ledger.session_started(++id);
+  CHECK(ledger.sessions() == 6);
+  ledger.session_ready(6);
+  CHECK(ledger.keep_warm(2));  // idle, but the pool is in use and not above warm_sessions
+  ledger.channel_released(1, Mode::direct);
+  CHECK_FALSE(ledger.keep_warm(2));  // nothing carried any more: idle_timeout applies to all
 }

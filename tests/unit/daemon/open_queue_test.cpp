@@ -125,10 +125,19 @@ TEST_CASE("a slow head hands back the opens behind it early and keeps its own ti
   CHECK(q.next_check(ms(300)) == t0 + ms(5000));  // alone, only its deadline is left
 }
 
-TEST_CASE("a head alone is never slow: nothing waits behind it") {
+TEST_CASE("a head alone turns slow once (the pool stops holding opens for it); the next head may again") {
   Queue q;
   q.push_at0(open_due(1, 5000));
-  auto expiry = q.expire_slow(t0 + ms(1000), ms(300));
-  CHECK_FALSE(expiry.head_slow);
-  CHECK(q.next_check(ms(300)) == t0 + ms(5000));
+  CHECK(q.next_check(ms(300)) == t0 + ms(300));
+  auto slow = q.expire_slow(t0 + ms(300), ms(300));
+  CHECK(slow.head_slow);
+  CHECK(slow.handed_back.empty());
+  CHECK(q.next_check(ms(300)) == t0 + ms(5000));  // told once: only its deadline is left
+  CHECK_FALSE(q.expire_slow(t0 + ms(400), ms(300)).head_slow);
+  q.push_at0(open_due(2, 5000));  // one behind it: handed back at once
+  CHECK(q.next_check(ms(300)) == t0 + ms(300));
+  CHECK(ids(q.expire_slow(t0 + ms(450), ms(300)).handed_back) == std::vector<int>{2});
+  q.pop_head(t0 + ms(500));
+  q.push_at0(open_due(3, 5000));  // pushed onto an empty queue: a new head, timed from t0
+  CHECK(q.expire_slow(t0 + ms(600), ms(300)).head_slow);
 }
