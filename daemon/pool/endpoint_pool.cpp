@@ -40,6 +40,7 @@ void EndpointPool::submit(std::shared_ptr<ssh::Tunnel> tunnel, bool probe) {
 
 void EndpointPool::assign(SessionId id, std::shared_ptr<ssh::Tunnel> tunnel) {
   ledger_.channel_assigned(id, tunnel->mode());
+  carried_netcat_ |= tunnel->mode() == Mode::netcat;
   Live& live = sessions_.at(id);
   if (live.idle_timer) live.idle_timer->cancel();
   tunnel->restart_deadline(limits_.connect_timeout);
@@ -104,6 +105,7 @@ void EndpointPool::start_session() {
   sessions_[session->id()] = std::move(live);
   DVPN_LOG(debug) << "gateway " << key_.to_string() << ": opening session " << session->id();
   session->start();
+  if (carried_netcat_) session->expect_netcat();
 }
 
 void EndpointPool::on_event(ssh::SessionEvent event) {
@@ -113,6 +115,7 @@ void EndpointPool::on_event(ssh::SessionEvent event) {
     case Kind::rtt:
       if (auto it = sessions_.find(event.session); it != sessions_.end()) {
         it->second.rtt = event.rtt;
+        if (event.rtt) ledger_.session_rtt(event.session, *event.rtt);
         publish_rtt();
       }
       return;
@@ -130,7 +133,7 @@ void EndpointPool::on_event(ssh::SessionEvent event) {
 
 void EndpointPool::on_ready(SessionId id, std::optional<std::chrono::microseconds> rtt) {
   if (!ledger_.known(id)) return;
-  ledger_.session_ready(id);
+  ledger_.session_ready(id, rtt);
   if (auto it = sessions_.find(id); it != sessions_.end()) {
     it->second.ready = true;
     it->second.rtt = rtt;

@@ -119,6 +119,7 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   std::unordered_map<SessionId, Live> sessions_;
   std::deque<std::shared_ptr<ssh::Tunnel>> waiting_;
   boost::asio::steady_timer wait_timer_;
+  bool carried_netcat_ = false;  // new sessions keep spare channels from the start (warm ones have none otherwise)
   boost::asio::steady_timer retry_timer_;  // re-dispatch after a refusal on an otherwise idle session
 
   std::atomic<unsigned> stat_sessions_{0}, stat_ready_{0}, stat_channels_{0}, stat_waiting_{0};

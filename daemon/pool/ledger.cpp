@@ -14,6 +14,11 @@ constexpr unsigned opens_per_session_before_spreading = 2;
 // connections per handshake before another one starts.
 constexpr unsigned max_handshakes = 4;
 constexpr std::size_t waiting_per_handshake = 4;
+// A direct open queues on a session only if the opens ahead of it there
+// take less than this (each a round trip); otherwise it waits in the pool.
+constexpr std::chrono::microseconds queue_at_most{5000};
+// A path whose round trip is not known (through a relay): as window_plan assumes.
+constexpr std::chrono::microseconds assumed_rtt{100000};
 
 }  // namespace
 
@@ -31,14 +36,19 @@ void Ledger::session_started(SessionId id) {
   slots_.push_back(slot);
 }
 
-void Ledger::session_ready(SessionId id) {
+void Ledger::session_ready(SessionId id, std::optional<std::chrono::microseconds> rtt) {
   Slot* slot = find(id);
   if (!slot || slot->ready) return;
   slot->ready = true;
+  slot->rtt = rtt;
   handshakes_--;
   failed_since_ready_ = false;
   backoff_ = Duration{0};
   retry_after_ = {};
+}
+
+void Ledger::session_rtt(SessionId id, std::chrono::microseconds rtt) {
+  if (Slot* slot = find(id)) slot->rtt = rtt;
 }
 
 void Ledger::forget(SessionId id) {
@@ -131,7 +141,8 @@ std::optional<SessionId> Ledger::pick(Mode mode, bool or_queue) const {
   // session finishes an open first (each such end dispatches again), or to
   // a session that becomes ready meanwhile. Netcat opens are not held: a
   // session's spare channels take several at once.
-  if (mode == Mode::direct && best->opening > 0 && !or_queue) return std::nullopt;
+  if (mode == Mode::direct && !or_queue && best->opening * best->rtt.value_or(assumed_rtt) >= queue_at_most)
+    return std::nullopt;
   return best->id;
 }
 

@@ -44,7 +44,9 @@ class Ledger {
 
   // --- events ---
   void session_started(SessionId id);
-  void session_ready(SessionId id);
+  // With its path's round-trip time, if known (a session through a relay has none).
+  void session_ready(SessionId id, std::optional<std::chrono::microseconds> rtt = std::nullopt);
+  void session_rtt(SessionId id, std::chrono::microseconds rtt);
   // Forgets the session and whatever it counted. A session that never became
   // ready backs the next handshake off (1 s, doubling to 30 s; handshakes
   // that fail together, started before the backoff, double it once).
@@ -72,10 +74,12 @@ class Ledger {
   // --- questions ---
   // The ready session with room for a channel of `mode`: fewest opens in
   // flight first (libssh2 1.10 opens one at a time per session), then fewest
-  // channels. None for a direct open while every such session has an open in
-  // flight: the connection waits for the first of them to finish; unless
-  // `or_queue` (it waited connect_timeout for that): then it queues behind
-  // the open of the least busy one, with a connect_timeout of its own there.
+  // channels. None for a direct open while every such session has opens in
+  // flight worth waiting for (a few ms of round trips; on a LAN queueing is
+  // cheaper than another session): the connection waits for the first of
+  // them to finish; unless `or_queue` (it waited connect_timeout for that):
+  // then it queues behind the opens of the least busy one, with a
+  // connect_timeout of its own there.
   std::optional<SessionId> pick(Mode mode, bool or_queue = false) const;
   // Another handshake: for connections waiting (several handshakes at once
   // for a burst: one per few waiting connections, at most a few in flight,
@@ -101,6 +105,7 @@ class Ledger {
     bool ready = false;
     unsigned exec = 0, direct = 0;
     unsigned opening = 0;              // assigned opens not finished yet
+    std::optional<std::chrono::microseconds> rtt;  // of its path, sampled by the session
     std::optional<unsigned> exec_cap;  // the far end refused: its real limit for now
     bool stalled = false;              // its head open is stuck: no new opens until it finishes
   };

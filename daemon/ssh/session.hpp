@@ -51,6 +51,9 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   void start();
   // Opens a channel for the tunnel (thread-safe); `open_finished` follows.
   void adopt(std::shared_ptr<Tunnel> tunnel);
+  // Netcat connections are coming (its pool has carried some): keep spare
+  // session channels from the start, not only after the first one. Thread-safe.
+  void expect_netcat();
   // Says goodbye to the far end and closes; only used when no channel is left.
   void close_idle();
   // Resets every connection and drops the session (daemon shutdown).

@@ -7,8 +7,11 @@
 // its command (exec), and execs run in parallel, each on its own channel.
 // Spares are opened only when no connection's open is waiting (they never
 // delay one), and never beyond the far end's session-channel limit. A
-// session starts with two and keeps one more each time a connection finds
-// none left, up to eight.
+// session starts with two (at its first netcat connection, or as soon as it
+// is ready if its pool has carried netcat before: warm sessions) and keeps
+// one more each time a connection finds none left, up to eight.
+#include <boost/asio/post.hpp>
+
 #include "errors.hpp"
 #include "log.hpp"
 #include "session.hpp"
@@ -31,6 +34,15 @@ bool Session::take_spare(const std::shared_ptr<Tunnel>& tunnel) {
   if (execs_.size() == 1) arm_open_deadline();
   pump();
   return true;
+}
+
+void Session::expect_netcat() {
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    if (self->netcat_seen_) return;
+    self->netcat_seen_ = true;
+    self->spare_target_ = self->settings_->spare_channels;
+    self->maybe_open_spare();
+  });
 }
 
 void Session::maybe_open_spare() {

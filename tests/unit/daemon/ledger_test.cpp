@@ -130,6 +130,16 @@ TEST_CASE("a stalled session takes no opens until its stuck open finishes") {
   CHECK(ledger.pick(Mode::direct) == 1u);
 }
 
+TEST_CASE("on a LAN a direct open queues behind a few ms of opens rather than wait for another session") {
+  Ledger ledger(small_limits());
+  ledger.session_started(1);
+  ledger.session_ready(1, std::chrono::microseconds(300));
+  for (int i = 0; i < 2; ++i) ledger.channel_assigned(1, Mode::direct);
+  CHECK(ledger.pick(Mode::direct) == 1u);  // two opens ahead: 0.6 ms
+  ledger.session_rtt(1, std::chrono::microseconds(3000));
+  CHECK_FALSE(ledger.pick(Mode::direct));  // 6 ms: wait for the first to finish
+}
+
 TEST_CASE("a session whose lone open turned slow takes no opens and does not count, until it finishes") {
   Limits limits = small_limits();
   limits.sessions = 1;
