@@ -90,7 +90,7 @@ def derive(rec):
             if ok and relay_applies:
                 m["relay_ms_per_conn"] = 1000.0 * relay / ok
                 m["bdvpnd_ms_per_conn"] = 1000.0 * bdvpnd / ok
-    elif test == "hold":
+    elif test == "hold" and rec["count"] > 0:  # HOLD_DIRECT=0 / HOLD_NETCAT=0: nothing held
         n = rec["count"]
         m["rss_idle_mib"] = rec["rss_idle_kib"] / 1024.0
         m["rss_held_mib"] = rec["rss_held_kib"] / 1024.0
