@@ -505,7 +505,7 @@ measured() {
     [ -n "$FWD_PID" ] && f1=$(ticks "$FWD_PID")
     s1=$(sshd_ticks) r1=$(relay_ticks) g1=$(bdvpnd_ticks)
     b1=$(box_ticks)
-    [ "$rc" != 0 ] && [ "$tries" -gt 1 ] || break
+    if [ "$rc" = 0 ] || [ "$tries" -le 1 ]; then break; fi
     tries=$((tries - 1))
     info "$variant $test failed (rc $rc, $(head -c 200 "$out.err" | tr '\n' ' ')); measuring it again"
     ${MEASURE_RETRY:-true}

@@ -31,6 +31,13 @@ Ledger with_ready_session(Limits limits = small_limits()) {
   return ledger;
 }
 
+// with_ready_session, allowing `sessions` sessions.
+Ledger ready_allowing(unsigned sessions) {
+  Limits limits = small_limits();
+  limits.sessions = sessions;
+  return with_ready_session(limits);
+}
+
 }  // namespace
 
 TEST_CASE("a session takes channels only once ready, and one handshake runs at a time") {
@@ -141,9 +148,7 @@ TEST_CASE("on a LAN a direct open queues behind a few ms of opens rather than wa
 }
 
 TEST_CASE("a session whose lone open turned slow takes no opens and does not count, until it finishes") {
-  Limits limits = small_limits();
-  limits.sessions = 1;
-  Ledger ledger = with_ready_session(limits);
+  Ledger ledger = ready_allowing(1);
   const auto now = Clock::now();
   ledger.channel_assigned(1, Mode::direct);
   CHECK_FALSE(ledger.want_session(1, now));  // at the limit: the waiting one waits for this open
@@ -307,9 +312,7 @@ TEST_CASE("an idle close forgets the session without a failure; late news about 
 }
 
 TEST_CASE("opens queued behind others on their session call for more sessions, several at once") {
-  Limits limits = small_limits();
-  limits.sessions = 8;
-  Ledger ledger = with_ready_session(limits);
+  Ledger ledger = ready_allowing(8);
   const auto now = Clock::now();
   ledger.channel_assigned(1, Mode::direct);
   CHECK_FALSE(ledger.want_session(0, now));  // one open in flight: nothing queued
