@@ -21,19 +21,15 @@ namespace {
 
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
 constexpr auto drain_poll = std::chrono::milliseconds(100);
-// Busy connections that each get an SSH session (a TCP connection) of their
-// own before they share: every TCP connection has its own congestion window,
-// buffer limit and loss recovery, so four bulk streams over a long path move
-// as four do when routed, and one stream's loss stalls only that one.
-constexpr unsigned spread_streams = 4;
 
 pool::Limits limits_from(const config::Config& cfg) {
   pool::Limits limits;
   limits.exec_channels_per_session = cfg.ssh.max_channels_per_session;
   limits.direct_channels_per_session = cfg.ssh.max_direct_channels_per_session;
   limits.sessions = cfg.ssh.max_sessions_per_gateway;
+  // Limits' spread (four streams), or one session per core if there are more.
   limits.spread_sessions =
-      std::min(cfg.ssh.max_sessions_per_gateway, std::max(spread_streams, std::thread::hardware_concurrency()));
+      std::min(cfg.ssh.max_sessions_per_gateway, std::max(limits.spread_sessions, std::thread::hardware_concurrency()));
   limits.warm_sessions = std::min(cfg.ssh.warm_sessions, cfg.ssh.max_sessions_per_gateway);
   limits.idle_timeout = cfg.ssh.idle_timeout;
   limits.connect_timeout = cfg.ssh.connect_timeout;

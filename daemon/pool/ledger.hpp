@@ -29,7 +29,10 @@ struct Limits {
   unsigned sessions = 16;
   // While every session carries a channel, another one is opened ahead, up
   // to this many: the next connection gets a TCP connection (and, on the
-  // far end, an sshd) of its own, so bulk streams do not share one.
+  // far end, an sshd) of its own, so bulk streams do not share one. Each TCP
+  // connection has its own congestion window, buffer limit and loss
+  // recovery: four bulk streams over a long path move as four routed ones
+  // do, and one stream's loss stalls only that one.
   unsigned spread_sessions = 4;
   // Sessions kept ready while any of them carries a channel: a burst of new
   // connections finds that many opening at once (one per session per round trip).

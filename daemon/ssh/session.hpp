@@ -124,6 +124,7 @@ class Session final : public ChannelHost, public std::enable_shared_from_this<Se
   bool finish_open(std::shared_ptr<Tunnel> tunnel, int result);
   // session_spares.cpp: session channels opened ahead for netcat mode
   bool take_spare(const std::shared_ptr<Tunnel>& tunnel);
+  void keep_spares();  // from now on: the session carries netcat, start at spare_channels
   bool step_spare_open();  // true when no spare open is in progress any more
   void maybe_open_spare();
   void step_execs();

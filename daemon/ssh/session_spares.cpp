@@ -21,8 +21,7 @@ namespace dvpn::ssh {
 
 bool Session::take_spare(const std::shared_ptr<Tunnel>& tunnel) {
   if (tunnel->mode() != hostsdb::Mode::netcat) return false;
-  if (!netcat_seen_) spare_target_ = settings_->spare_channels;
-  netcat_seen_ = true;
+  if (!netcat_seen_) keep_spares();
   if (spares_.empty()) {
     // A burst used them all: keep one more ready next time.
     if (spare_target_ < settings_->spare_channels_max) spare_target_++;
@@ -39,10 +38,14 @@ bool Session::take_spare(const std::shared_ptr<Tunnel>& tunnel) {
 void Session::expect_netcat() {
   boost::asio::post(strand_, [self = shared_from_this()] {
     if (self->netcat_seen_) return;
-    self->netcat_seen_ = true;
-    self->spare_target_ = self->settings_->spare_channels;
+    self->keep_spares();
     self->maybe_open_spare();
   });
+}
+
+void Session::keep_spares() {
+  netcat_seen_ = true;
+  spare_target_ = settings_->spare_channels;
 }
 
 void Session::maybe_open_spare() {
