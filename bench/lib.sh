@@ -518,6 +518,21 @@ measured() {
   return 0
 }
 
+# iperf_client PARALLEL [IPERF3_ARGS...] — iperf3 -J in hostA to the target;
+# its JSON on stdout. Fails, as report.py would count it, also when iperf3
+# exits 0 without a result (an "error" or no bytes received: seen with ssh -L).
+iperf_client() {
+  local par=$1 json rc=0
+  shift
+  json=$(ns_exec hostA timeout $((${IPERF_T:-10} + 30)) iperf3 -c "$T_HOST" -p "$T_IPERF" -P "$par" \
+    -J --connect-timeout 5000 "$@") || rc=$?
+  printf '%s\n' "$json"
+  [ "$rc" = 0 ] || return "$rc"
+  "$PY" -c 'import json, sys
+j = json.loads(sys.stdin.read() or "{}")
+sys.exit(0 if not j.get("error") and j.get("end", {}).get("sum_received", {}).get("bytes") else 1)' <<<"$json"
+}
+
 # bench_iperf RUN VARIANT TEST PARALLEL [IPERF3_ARGS...] — one iperf3 client in hostA.
 bench_iperf() {
   local run=$1 variant=$2 test=$3 par=$4 len
@@ -529,8 +544,7 @@ bench_iperf() {
   local tries=1
   case $variant in plain | sshL) tries=2 ;; esac
   MEASURE_TRIES=$tries MEASURE_RETRY=bench_iperf_server_start measured "$run" "$variant" "$test" "$RAW/$run-$variant-$test.json" \
-    ns_exec hostA timeout $((${IPERF_T:-10} + 30)) iperf3 -c "$T_HOST" -p "$T_IPERF" "${len[@]}" -P "$par" \
-    -J --connect-timeout 5000 "$@"
+    iperf_client "$par" "${len[@]}" "$@"
   [ "$LAST_RC" = 0 ] || bench_iperf_server_start
 }
 
