@@ -203,6 +203,7 @@ void Session::arm_tick() {
     self->end_idle_tunnels();
     self->step_forward();
     if (self->state_ != State::ready) return;
+    if (self->rescan_) self->schedule_pump();  // a close above stopped at its reply
     self->wire_.trim();
     self->report_rtt();
     self->arm_tick();

@@ -156,10 +156,12 @@ void Session::pump() {
     if (!execs_.empty()) step_execs();
     bool more = false;
     for (int round = 0; round < 4 && state_ == State::ready; ++round) {
-      rescan_ = false;
       step_opening();
-      // Decode what arrived first, so wants_step() sees every channel's data.
+      // Decode what arrived first, so wants_step() sees every channel's data:
+      // also what a call before this loop (the prelude's, an exec's) left
+      // inside libssh2. Only after that pass is the flag spent.
       drain_transport();
+      rescan_ = false;
       const std::uint64_t consumed = wire_.consumed();
       for (std::size_t i = 0; i < tunnels_.size() && state_ == State::ready; ++i) {
         if (!tunnels_[i]->wants_step()) continue;
@@ -181,8 +183,8 @@ void Session::pump() {
 
 void Session::wake(const std::shared_ptr<Tunnel>& tunnel) {
   if (state_ != State::ready) return;
+  // rescan_ is left as it is: set before, it still needs the pump's decode pass.
   const std::uint64_t consumed = wire_.consumed();
-  rescan_ = false;
   bool more = tunnel->step();
   if (state_ != State::ready) return;
   if (tunnel->released()) std::erase(tunnels_, tunnel);

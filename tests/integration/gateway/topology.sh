@@ -398,11 +398,26 @@ hold_open() {
   rm -f "$GW_DIR/$name.ready" "$GW_DIR/$name.go"
   client_bg "$name" 600 hold "$dst" "$ECHO_PORT" --count "$count" \
     --ready-file "$GW_DIR/$name.ready" --go-file "$GW_DIR/$name.go" --hold-max 300 "$@"
-  retry_for 300 _bg_ready "$name" || fail "hold $name: not ready in time"
+  if ! retry_for 10 _bg_ready "$name"; then
+    stall_snapshot "hold $name: no echo within 10 s"
+    retry_for 290 _bg_ready "$name" || fail "hold $name: not ready in time"
+  fi
   if ! [ -f "$GW_DIR/$name.ready" ]; then
     bg_finish "$name" || true
     fail "hold $name: could not open $count connections to $dst"
   fi
+}
+
+# stall_snapshot WHY — while something waits: each hop's TCP sockets with
+# their queues (which side holds the bytes) and dvpnd's status, to stderr.
+stall_snapshot() {
+  _netlib_log "$1; sockets and status while it waits:"
+  local ns
+  for ns in "$GW_CLIENT_NS" gwA gwB; do
+    echo "   -- $ns: ss -tnoi" >&2
+    ns_exec "$ns" ss -tnoi 2>&1 | sed 's/^/   /' >&2 || true
+  done
+  status_json 2>&1 | sed 's/^/   /' >&2 || true
 }
 
 # hold_release NAME — every held connection echoes again and closes; returns the client's exit code.
